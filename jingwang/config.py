@@ -1,0 +1,108 @@
+"""The daemon's configuration file (``config/jingwang.yaml``) as typed settings."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from jingwang.yamlfile import load_model
+
+DEFAULT_CONFIG = Path("config/jingwang.yaml")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90``, ``"30s"``, ``"10m"``, ``"1.5h"`` or ``"1d"``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 10m, 1h)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    """One thing to crawl on a schedule: a platform with keywords and pages."""
+
+    name: str = Field(min_length=1)
+    platform: str = Field(min_length=1)
+    kind: Literal["search", "shop", "urls"] = "search"
+    keywords: list[str] = Field(default_factory=list)
+    shops: list[str] = Field(default_factory=list)
+    urls: list[str] = Field(default_factory=list)
+    pages: int = Field(default=1, ge=1, le=1000)
+    interval: float = 3600.0
+    enabled: bool = True
+    region: str | None = None
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> float:
+        seconds = parse_duration(value)
+        if seconds < 1:
+            raise ValueError("interval must be at least 1s")
+        return seconds
+
+
+class ChannelConfig(_Strict):
+    """An alert channel: ``log``, ``webhook`` (JSON POST) or any Apprise URL."""
+
+    name: str = Field(min_length=1)
+    type: Literal["log", "webhook", "apprise"]
+    url: str | None = None
+    timeout: float = 10.0
+
+
+class WebConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    base_url: str | None = None
+
+
+class SandboxConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    seed: int = 20231117
+
+
+class Settings(_Strict):
+    """Everything ``jingwang run`` needs; paths are relative to the working directory."""
+
+    database_url: str = "sqlite:///var/jingwang.db"
+    evidence_dir: Path = Path("var/evidence")
+    lexicon_dir: Path = Path("keywords")
+    platforms_dir: Path = Path("config/platforms")
+    web: WebConfig = Field(default_factory=WebConfig)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    channels: list[ChannelConfig] = Field(default_factory=lambda: [
+        ChannelConfig(name="log", type="log")])
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        seen: set[str] = set()
+        for source in sources:
+            if source.name in seen:
+                raise ValueError(f"duplicate source name {source.name!r}")
+            seen.add(source.name)
+        return sources
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read the config file; ``JINGWANG_DATABASE_URL`` overrides ``database_url``."""
+    path = Path(path or os.environ.get("JINGWANG_CONFIG") or DEFAULT_CONFIG)
+    settings = load_model(Settings, path)
+    url = os.environ.get("JINGWANG_DATABASE_URL")
+    if url:
+        settings = settings.model_copy(update={"database_url": url})
+    return settings
