@@ -62,6 +62,54 @@ class ChannelConfig(_Strict):
     timeout: float = 10.0
 
 
+class TakedownConfig(_Strict):
+    """Follow-up of listings referred to their platform for cleanup (跟踪问效)."""
+
+    check_interval: float = 6 * 3600.0
+    escalate_after: float = 7 * 86400.0
+
+    @field_validator("check_interval", "escalate_after", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> float:
+        seconds = parse_duration(value)
+        if seconds < 60:
+            raise ValueError("must be at least 1m")
+        return seconds
+
+
+class AlertsConfig(_Strict):
+    """Routing of lead alerts to enforcement units; without the two files every new
+    lead goes to every channel."""
+
+    units_file: Path | None = None
+    routing_file: Path | None = None
+    timezone: str = "Asia/Shanghai"
+    daily_digest_at: int = Field(default=8, ge=0, le=23)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    retry_base: float = 30.0
+    retry_max: float = 3600.0
+    takedown: TakedownConfig = Field(default_factory=TakedownConfig)
+
+    @field_validator("retry_base", "retry_max", mode="before")
+    @classmethod
+    def _delays(cls, value: Any) -> float:
+        seconds = parse_duration(value)
+        if seconds <= 0:
+            raise ValueError("must be positive")
+        return seconds
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+
 class WebConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -86,6 +134,7 @@ class Settings(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     channels: list[ChannelConfig] = Field(default_factory=lambda: [
         ChannelConfig(name="log", type="log")])
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @field_validator("sources")
     @classmethod
@@ -99,10 +148,13 @@ class Settings(_Strict):
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
-    """Read the config file; ``JINGWANG_DATABASE_URL`` overrides ``database_url``."""
+    """Read the config file; ``JINGWANG_DATABASE_URL`` and ``JINGWANG_WEB_HOST`` override it."""
     path = Path(path or os.environ.get("JINGWANG_CONFIG") or DEFAULT_CONFIG)
     settings = load_model(Settings, path)
     url = os.environ.get("JINGWANG_DATABASE_URL")
     if url:
         settings = settings.model_copy(update={"database_url": url})
+    host = os.environ.get("JINGWANG_WEB_HOST")
+    if host:  # e.g. 0.0.0.0 inside a container; the default stays loopback
+        settings.web.host = host
     return settings

@@ -6,10 +6,11 @@ records only, never through another stage's ORM objects.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -54,7 +55,7 @@ class Listing:
     description: str = ""
     price: str | None = None
     url: str | None = None
-    seller: Seller = field(default_factory=Seller)
+    seller: Seller = dataclasses.field(default_factory=Seller)
     images: tuple[str, ...] = ()
     # Text read from each image by OCR, index-aligned with ``images``; filled later.
     image_texts: tuple[str, ...] = ()
@@ -76,7 +77,13 @@ class Listing:
                 yield f"image:{i}", text
 
     def field_text(self, name: str) -> str:
-        """Return the original text of a field named as in :meth:`fields`."""
+        """Return the original text of a field named as in :meth:`fields`.
+
+        ``seller.credit_code`` is not scanned for phrases but identifier checks
+        report spans into it, so it resolves here too.
+        """
+        if name == "seller.credit_code":
+            return self.seller.credit_code or ""
         for key, text in self.fields():
             if key == name:
                 return text
@@ -124,7 +131,7 @@ class Finding:
     legal_basis: tuple[str, ...] = ()
     evasions: tuple[str, ...] = ()  # e.g. ("traditional", "separator")
     lexicon_version: str = ""
-    detail: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    detail: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from jingwang.commands import crawl, db, detect, ids, run, sandbox
+from jingwang.commands import (
+    alerts,
+    crawl,
+    db,
+    detect,
+    evidence,
+    export,
+    ids,
+    intake,
+    pipeline,
+    run,
+    sandbox,
+    users,
+)
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (run, crawl, detect, ids, sandbox, db)
+COMMAND_MODULES: tuple[ModuleType, ...] = (run, pipeline, crawl, detect, ids, sandbox, db,
+                                           users, export, intake, evidence, alerts)

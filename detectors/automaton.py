@@ -1,0 +1,227 @@
+"""Compile a lexicon into Aho-Corasick automata and lookup tables for the engine.
+
+Every expanded variant of every pattern becomes a key of the *main* automaton
+in syllable form (so homophones and typed pinyin reach it); exclusions, cues
+and boundary words become keys of the *context* automaton in unit form (exact
+after normalisation). Long canonical phrases also get anchor keys for the
+residual fuzzy pass, and phrases of four or more Han characters an entry in the
+initials table (当天出证 → dtcz).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
+
+from detectors.lexicon import Entry, Lexicon
+from detectors.normalize import flags_of, is_han, unit_text
+from detectors.patterns import Expanded, Variant
+from detectors.pinyin_tables import contextual_readings, initials, tables
+
+# Kinds of main-automaton targets.
+PHRASE = 0   # a whole single-part pattern
+PART = 1     # one part of a pattern with gaps
+ANCHOR = 2   # the head or tail of a long phrase, for near-misses
+
+# Kinds of context-automaton targets.
+EXCLUDE = 0
+CUE_BEFORE = 1
+CUE_AFTER = 2
+ATTACH_LEFT = 3
+ATTACH_RIGHT = 4
+
+# Character classes at the edges of a variant (a digit must not continue a number).
+CLASS_OTHER = 0
+CLASS_DIGIT = 1
+CLASS_LETTER = 2
+MAX_FUZZY_PER_PATTERN = 64
+ANCHOR_LENGTH = 3
+
+
+def char_class(ch: str) -> int:
+    if ch.isascii() and ch.isdigit():
+        return CLASS_DIGIT
+    if ch.isascii() and ch.isalpha():
+        return CLASS_LETTER
+    return CLASS_OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class VariantKey:
+    """One concrete variant, normalised: what a hit is compared against."""
+
+    raw: str        # as expanded from the lexicon
+    text: str       # unit form
+    y: str          # syllable form (same length as text)
+    flags: int      # evasion flags the lexicon's own spelling carries
+    synonym: bool
+    lookalike: bool
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: int
+    rule: int
+    pattern: int
+    part: int
+    variant: VariantKey
+
+
+@dataclass(frozen=True, slots=True)
+class RulePattern:
+    label: str       # the pattern as written
+    canonical: str   # its first expansion (gaps shown as …)
+    parts: int
+    gaps: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    entry: Entry
+    patterns: tuple[RulePattern, ...]
+
+
+@dataclass(slots=True)
+class CompiledLexicon:
+    """Everything the engine needs, built once per lexicon version."""
+
+    lexicon: Lexicon
+    rules: tuple[CompiledRule, ...]
+    main: Any            # ahocorasick.Automaton: syllable key -> tuple[Target, ...]
+    context: Any         # ahocorasick.Automaton: unit key -> tuple[(kind, rule, length)]
+    initials: dict[str, tuple[Target, ...]]
+    regexes: tuple[tuple[int, Any], ...]
+    keys: int = 0
+    build_seconds: float = 0.0
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def _variant_key(v: Variant, lookalike: bool) -> VariantKey | None:
+    text = unit_text(v.text)
+    if not text:
+        return None
+    y = text.translate(tables().han_to_symbol)
+    return VariantKey(v.text, text, y, flags_of(v.text), v.synonym, lookalike,
+                      char_class(text[0]), char_class(text[-1]))
+
+
+def _alternate_ys(key: VariantKey) -> list[str]:
+    """Syllable keys for the contextual readings of heteronyms (银行 hang, 重庆 chong)."""
+    t = tables()
+    if not any(ch in t.heteronyms for ch in key.text):
+        return []
+    positions = [i for i, ch in enumerate(key.text) if is_han(ch)]
+    readings = contextual_readings("".join(key.text[i] for i in positions))
+    if len(readings) != len(positions):
+        return []
+    y = list(key.y)
+    for i, syl in zip(positions, readings, strict=True):
+        sym = t.symbol(syl)
+        if sym is not None:
+            y[i] = sym
+    alt = "".join(y)
+    return [alt] if alt != key.y else []
+
+
+class _Builder:
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.main: dict[str, dict[tuple[int, int, int, int, str], Target]] = defaultdict(dict)
+        self.context: dict[str, set[tuple[int, int, int]]] = defaultdict(set)
+        self.initials: dict[str, dict[tuple[int, int], Target]] = defaultdict(dict)
+        self.regexes: list[tuple[int, Any]] = []
+
+    def add_main(self, y: str, target: Target) -> None:
+        self.main[y].setdefault(
+            (target.kind, target.rule, target.pattern, target.part, target.variant.text), target)
+
+    def add_pattern(self, r: int, p: int, expanded: Expanded, lookalike: bool,
+                    entry: Entry) -> None:
+        settings = self.lexicon.context
+        single = len(expanded.parts) == 1
+        kind = PHRASE if single else PART
+        fuzzy_budget = MAX_FUZZY_PER_PATTERN
+        for part_index, variants in enumerate(expanded.parts):
+            for v in variants:
+                key = _variant_key(v, lookalike)
+                if key is None:
+                    continue
+                target = Target(kind, r, p, part_index, key)
+                self.add_main(key.y, target)
+                if not v.synonym:  # sellers type pinyin over the canonical wording
+                    for alt in _alternate_ys(key):
+                        self.add_main(alt, target)
+                if not single or lookalike:
+                    continue
+                n = len(key.text)
+                if 4 <= n <= 6 and all(is_han(ch) for ch in key.text):
+                    syllables = tuple(t for t in (tables().default_syllable(ch)
+                                                  for ch in key.text) if t)
+                    if len(syllables) == n:
+                        self.initials[initials(syllables)].setdefault((r, p), target)
+                if (entry.fuzzy and not v.synonym and n >= settings.fuzzy_min_length
+                        and fuzzy_budget > 0):
+                    fuzzy_budget -= 1
+                    self.add_main(key.y[:ANCHOR_LENGTH], Target(ANCHOR, r, p, 0, key))
+                    self.add_main(key.y[-ANCHOR_LENGTH:], Target(ANCHOR, r, p, 1, key))
+
+    def add_context(self, text: str, kind: int, rule: int) -> None:
+        key = unit_text(text)
+        if key:
+            self.context[key].add((kind, rule, len(key)))
+
+    def build(self) -> CompiledLexicon:
+        started = time.perf_counter()
+        rules = []
+        for r, entry in enumerate(self.lexicon.entries):
+            patterns: list[RulePattern] = []
+            for phrase in entry.phrases:
+                self.add_pattern(r, len(patterns), Expanded(((Variant(phrase, False),),), ()),
+                                 False, entry)
+                patterns.append(RulePattern(phrase, phrase, 1, ()))
+            for phrase in entry.lookalikes:
+                self.add_pattern(r, len(patterns), Expanded(((Variant(phrase, False),),), ()),
+                                 True, entry)
+                patterns.append(RulePattern(phrase, phrase, 1, ()))
+            for label, expanded in zip(entry.patterns, entry.expanded, strict=True):
+                self.add_pattern(r, len(patterns), expanded, False, entry)
+                canonical = "…".join(part[0].text for part in expanded.parts)
+                patterns.append(RulePattern(label, canonical, len(expanded.parts),
+                                            expanded.gaps))
+            for rx in entry.regex:
+                self.regexes.append((r, rx))
+            for ex in entry.expanded_exclude:
+                for v in ex.parts[0]:
+                    self.add_context(v.text, EXCLUDE, r)
+            rules.append(CompiledRule(entry, tuple(patterns)))
+        ctx = self.lexicon.context
+        for kind, words in ((CUE_BEFORE, ctx.negations_before), (CUE_AFTER, ctx.warnings_after),
+                            (ATTACH_LEFT, ctx.attach_left), (ATTACH_RIGHT, ctx.attach_right)):
+            for word in words:
+                self.add_context(word, kind, -1)
+        main = ahocorasick.Automaton()
+        for key, targets in self.main.items():
+            main.add_word(key, tuple(targets.values()))
+        main.make_automaton()
+        context = ahocorasick.Automaton()
+        for key, entries in self.context.items():
+            context.add_word(key, tuple(sorted(entries)))
+        context.make_automaton()
+        return CompiledLexicon(
+            lexicon=self.lexicon, rules=tuple(rules), main=main, context=context,
+            initials={k: tuple(v.values()) for k, v in self.initials.items()},
+            regexes=tuple(self.regexes), keys=len(self.main),
+            build_seconds=time.perf_counter() - started,
+            stats={"main_keys": len(self.main), "context_keys": len(self.context),
+                   "initials": len(self.initials)})
+
+
+def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
+    """Build the automata for one lexicon version."""
+    return _Builder(lexicon).build()

@@ -1,0 +1,133 @@
+"""Engines tuned per backend, and schema migrations run programmatically through Alembic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from store.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Execution option read by the SQLite "begin" hook: writers ask for IMMEDIATE so two
+# writers queue on the busy timeout instead of failing when a read lock must upgrade.
+SQLITE_BEGIN = "jingwang_sqlite_begin"
+_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``: SQLite gets its folder, foreign keys, WAL and a busy timeout;
+    PostgreSQL gets pre-ping so a restarted server does not break the pool."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (pysqlite's own handling defers it and commits
+    # before DDL), which also keeps the PRAGMAs below outside any transaction.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = str(connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")).upper()
+    if mode not in _BEGIN_MODES:
+        raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configuration built in code; ``connection`` is handed to ``env.py``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _driver_execute(connection: Connection, sql: str) -> None:
+    # Straight to the DB-API connection: a SQLAlchemy execute would open a transaction,
+    # and PRAGMA foreign_keys is a no-op inside one.
+    connection.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+
+
+@contextmanager
+def _migrating(url: str) -> Iterator[Connection]:
+    """A connection in one transaction for a migration command.
+
+    On SQLite, foreign keys are off while batch mode rebuilds tables (as Alembic
+    advises) and checked before the transaction commits.
+    """
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                _driver_execute(connection, "PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    yield connection
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise StoreError(f"migration broke foreign keys: {broken[:5]}")
+            finally:
+                if sqlite:
+                    _driver_execute(connection, "PRAGMA foreign_keys=ON")
+    finally:
+        engine.dispose()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``revision``."""
+    with _migrating(url) as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at ``url`` down to ``revision`` (``base``, ``-1``, an id)."""
+    with _migrating(url) as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database is at, or None for an unmigrated database."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest revision the code ships."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise StoreError(f"no migrations in {MIGRATIONS_DIR}")
+    return head

@@ -1,0 +1,473 @@
+"""Lead grouping and scoring: sellers joined across platforms, reposted listings merged,
+and a score from severity, listings, categories and the spec's priority signals.
+
+Runs inside the caller's transaction (an ingest or a transition).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jingwang.records import Listing
+from store.alerting import LeadLabels, Transactions
+from store.enums import CLOSED_LEAD_STATUSES, LeadStatus
+from store.ingest import SYSTEM_ACTOR, audit, open_lead_of
+from store.models import (
+    CrawlRun,
+    FindingRow,
+    Lead,
+    LeadListing,
+    ListingVersion,
+    Seller,
+    Source,
+)
+from store.models import Listing as ListingRow
+from store.models_alerts import LeadListingGroup, LeadProfile, LeadSeller
+from store.models_review import LeadReview
+from store.priority import compact, find_signals
+
+SEVERITY_WEIGHTS: dict[str, float] = {"low": 1.0, "medium": 2.0, "high": 3.0, "critical": 5.0}
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
+
+# Shop names are joined across platforms at this rapidfuzz ratio of their normalised
+# cores (0–100). Chosen on data (tests/alerts/test_grouping.py re-derives it): among
+# distinct sellers — the 附件3 registry and lookalike shop names such as 优证企业服务 /
+# 快证企业服务 — the highest ratio is 83.3 (one character of a six-character core);
+# the same shop as shown on different platforms (旗舰店/官方店 suffixes, brackets,
+# traditional characters, the region moved) scores 100. 90 lets a one-character slip
+# through only in cores of ten characters or more.
+NAME_THRESHOLD = 90.0
+# Cores shorter than this must be equal: "小李代办" and "小周代办" are two people.
+MIN_FUZZY_CORE = 6
+# Listings whose compact title+description are this close are the same text reposted.
+DUPLICATE_THRESHOLD = 95.0
+
+# Score: each distinct text counts its worst finding's weight, times 1 + SIGNAL_BONUS
+# per priority signal on it; reposts add DUPLICATE_BONUS each (capped); a lead that
+# spans more than two categories adds BREADTH_BONUS per further category.
+SIGNAL_BONUS = 0.5
+DUPLICATE_BONUS = 0.25
+DUPLICATE_BONUS_CAP = 5.0
+BREADTH_BONUS = 1.0
+
+_BRACKETS = re.compile(r"[(（\[【<《][^(（\[【<《)）\]】>》]*[)）\]】>》]")
+_NOISE = re.compile(r"[\W_]+", re.UNICODE)
+_SUFFIXES = re.compile(
+    r"(?:股份有限公司|有限责任公司|有限公司|公司|官方旗舰店|旗舰店|专营店|专卖店|官方店|企业店|"
+    r"自营店|工作室|小店|店铺|网店|店)$")
+_PROVINCES = ("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|"
+              "河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|"
+              "宁夏|新疆|香港|澳门")
+_REGION = re.compile(rf"^(?:(?:{_PROVINCES})(?:省|市|自治区|特别行政区)?)?"
+                     r"(?:[\u4e00-\u9fff]{2,3}?市)?")
+_CREDIT_CODE = re.compile(r"^[0-9A-Z]{18}$")
+
+
+# -- sellers ------------------------------------------------------------------------
+
+
+def normalize_name(name: str) -> str:
+    """A shop name's core: simplified, without brackets, punctuation, legal or shop
+    suffixes (有限公司, 旗舰店 …) and a leading province or city."""
+    # Brackets hold asides (地区, 官方), innermost first — unless they hold the whole name.
+    text = unicodedata.normalize("NFKC", name)
+    while True:
+        stripped = _BRACKETS.sub("", text)
+        if stripped == text or not compact(stripped):
+            break
+        text = stripped
+    core = compact(text)
+    for _ in range(2):
+        core = _SUFFIXES.sub("", core)
+    match = _REGION.match(core)
+    if match and match.end() and len(core) - match.end() >= 4:
+        core = core[match.end():]
+    return core
+
+
+def name_similarity(a: str, b: str) -> float:
+    """rapidfuzz ratio of two names' cores; short cores score 100 or 0."""
+    core_a, core_b = normalize_name(a), normalize_name(b)
+    if not core_a or not core_b:
+        return 0.0
+    if min(len(core_a), len(core_b)) < MIN_FUZZY_CORE:
+        return 100.0 if core_a == core_b else 0.0
+    return float(fuzz.ratio(core_a, core_b))
+
+
+def credit_code(value: str | None) -> str | None:
+    """A credit code as compared: upper case without spaces, or None if it is not one."""
+    if not value:
+        return None
+    code = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).upper()
+    return code if _CREDIT_CODE.match(code) else None
+
+
+@dataclass(frozen=True, slots=True)
+class SellerKey:
+    id: int
+    platform: str
+    name: str
+    credit_code: str | None
+
+
+def same_seller(a: SellerKey, b: SellerKey) -> tuple[str, float] | None:
+    """How two shops are one seller: by credit code, else by name; two different
+    credit codes mean two sellers whatever their names."""
+    code_a, code_b = credit_code(a.credit_code), credit_code(b.credit_code)
+    if code_a and code_b:
+        return ("credit_code", 100.0) if code_a == code_b else None
+    similarity = name_similarity(a.name, b.name)
+    return ("name", similarity) if similarity >= NAME_THRESHOLD else None
+
+
+def _key(seller: Seller) -> SellerKey:
+    return SellerKey(seller.id, seller.platform, seller.name, seller.credit_code)
+
+
+def open_lead_for_seller(session: Session, seller_id: int, *, lock: bool = False
+                         ) -> Lead | None:
+    """The open lead that holds the seller: as its own seller, or joined into another."""
+    lead = open_lead_of(session, seller_id, lock=lock)
+    if lead is not None:
+        return lead
+    query = (select(Lead).join(LeadSeller, LeadSeller.lead_id == Lead.id)
+             .where(LeadSeller.seller_id == seller_id,
+                    Lead.status.not_in(CLOSED_LEAD_STATUSES))
+             .order_by(Lead.id.desc()).limit(1))
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def lead_sellers(session: Session, lead: Lead) -> list[Seller]:
+    """The lead's own seller first, then the ones joined into it."""
+    own = session.get(Seller, lead.seller_id)
+    joined = session.scalars(
+        select(Seller).join(LeadSeller, LeadSeller.seller_id == Seller.id)
+        .where(LeadSeller.lead_id == lead.id).order_by(LeadSeller.added_at, Seller.id)).all()
+    return ([own] if own is not None else []) + list(joined)
+
+
+def find_joinable_lead(session: Session, seller: Seller) -> tuple[int, str, float] | None:
+    """An open lead of a seller on another platform that is this seller: (lead id, how,
+    similarity). Credit codes are tried before names."""
+    own = select(Lead.id, Seller.id, Seller.platform, Seller.name, Seller.credit_code).join(
+        Seller, Seller.id == Lead.seller_id)
+    joined = select(Lead.id, Seller.id, Seller.platform, Seller.name, Seller.credit_code).join(
+        LeadSeller, LeadSeller.lead_id == Lead.id).join(Seller, Seller.id == LeadSeller.seller_id)
+    candidates: list[tuple[int, SellerKey]] = []
+    for query in (own, joined):
+        for lead_id, sid, platform, name, code in session.execute(
+                query.where(Lead.status.not_in(CLOSED_LEAD_STATUSES),
+                            Seller.platform != seller.platform)
+                .order_by(Lead.id)):
+            candidates.append((lead_id, SellerKey(sid, platform, name, code)))
+    if not candidates:
+        return None
+    me = _key(seller)
+    code = credit_code(seller.credit_code)
+    if code:
+        for lead_id, other in candidates:
+            if credit_code(other.credit_code) == code:
+                return lead_id, "credit_code", 100.0
+    core = normalize_name(seller.name)
+    if not core:
+        return None
+    # A cheap first pass over every candidate's core, then the full rule on the best.
+    cores = [normalize_name(other.name) for _, other in candidates]
+    for _, _score, index in process.extract(core, cores, scorer=fuzz.ratio,
+                                           score_cutoff=NAME_THRESHOLD, limit=5):
+        lead_id, other = candidates[index]
+        match = same_seller(me, other)
+        if match is not None:
+            return lead_id, match[0], match[1]
+    return None
+
+
+# -- listings -----------------------------------------------------------------------
+
+
+def listing_text(title: str, description: str) -> str:
+    return compact(f"{title}\n{description}")
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def group_listing(session: Session, lead: Lead, listing_row: ListingRow,
+                  listing: Listing) -> LeadListingGroup:
+    """File the listing under a representative of the lead: the first listing with the
+    same or a nearly the same text, or itself."""
+    existing = session.get(LeadListingGroup, (lead.id, listing_row.id))
+    if existing is not None:
+        return existing
+    text = listing_text(listing.title, listing.description)
+    fingerprint = _fingerprint(text)
+    reps = session.execute(
+        select(LeadListingGroup.listing_id, LeadListingGroup.fingerprint, ListingVersion.title,
+               ListingVersion.description)
+        .join(ListingRow, ListingRow.id == LeadListingGroup.listing_id)
+        .join(ListingVersion, ListingVersion.id == ListingRow.current_version_id)
+        .where(LeadListingGroup.lead_id == lead.id,
+               LeadListingGroup.listing_id == LeadListingGroup.representative_id)
+        .order_by(LeadListingGroup.listing_id)).all()
+    representative, similarity = listing_row.id, 100.0
+    best = 0.0
+    for rep_id, rep_fingerprint, title, description in reps:
+        if rep_fingerprint == fingerprint:
+            representative, best = rep_id, 100.0
+            break
+        score = float(fuzz.ratio(text, listing_text(title, description)))
+        if score >= DUPLICATE_THRESHOLD and score > best:
+            representative, best = rep_id, score
+    if representative != listing_row.id:
+        similarity = best
+    row = LeadListingGroup(lead_id=lead.id, listing_id=listing_row.id,
+                           representative_id=representative, fingerprint=fingerprint,
+                           similarity=similarity)
+    session.add(row)
+    session.flush()
+    return row
+
+
+# -- the lead -----------------------------------------------------------------------
+
+
+def _new_lead(session: Session, seller: Seller, listing_row: ListingRow, now: datetime) -> Lead:
+    lead = Lead(seller_id=seller.id, status=LeadStatus.NEW, new_at=now, categories=[],
+                score=0.0, created_at=now, updated_at=now)
+    session.add(lead)
+    session.flush()
+    audit(session, at=now, actor=SYSTEM_ACTOR, action="lead.created", object_type="lead",
+          object_id=lead.id, detail={"seller_id": seller.id, "listing_id": listing_row.id})
+    return lead
+
+
+def attach(session: Session, *, seller: Seller, listing_row: ListingRow, listing: Listing,
+           now: datetime, region: str | None) -> tuple[Lead, bool]:
+    """Get the seller's open lead — its own, or another platform's lead of the same
+    seller — or open one; file the listing under it and refresh score and profile."""
+    lead = open_lead_for_seller(session, seller.id, lock=True)
+    created = False
+    if lead is None:
+        joinable = find_joinable_lead(session, seller)
+        if joinable is not None:
+            lead_id, how, similarity = joinable
+            lead = session.get(Lead, lead_id, with_for_update=True)
+            if lead is not None and lead.status not in CLOSED_LEAD_STATUSES:
+                session.add(LeadSeller(lead_id=lead.id, seller_id=seller.id, joined_by=how,
+                                       similarity=similarity, added_at=now))
+                audit(session, at=now, actor=SYSTEM_ACTOR, action="lead.seller_joined",
+                      object_type="lead", object_id=lead.id,
+                      detail={"seller_id": seller.id, "platform": seller.platform,
+                              "joined_by": how, "similarity": similarity})
+            else:
+                lead = None
+    if lead is None:
+        lead = _new_lead(session, seller, listing_row, now)
+        created = True
+    if session.get(LeadListing, (lead.id, listing_row.id)) is None:
+        session.add(LeadListing(lead_id=lead.id, listing_id=listing_row.id, added_at=now))
+        session.flush()
+    group_listing(session, lead, listing_row, listing)
+    refresh(session, lead, now=now, region=region)
+    return lead, created
+
+
+def source_region(session: Session, run_id: int) -> str | None:
+    """The region of the source a crawl run belongs to (from its configuration)."""
+    config = session.scalar(select(Source.config).join(CrawlRun, CrawlRun.source_id == Source.id)
+                            .where(CrawlRun.id == run_id))
+    region = (config or {}).get("region") if isinstance(config, dict) else None
+    return str(region) if region else None
+
+
+def _worst(severities: Iterable[str]) -> str:
+    ranked = [s for s in severities if s in SEVERITY_ORDER]
+    return max(ranked, key=SEVERITY_ORDER.index) if ranked else "low"
+
+
+def refresh(session: Session, lead: Lead, *, now: datetime, region: str | None = None) -> None:
+    """Categories, score and profile over every version of the lead's listings: a
+    violation a seller later edited away is still evidence of it."""
+    rows = session.execute(
+        select(ListingVersion.listing_id, ListingVersion.id, FindingRow.category,
+               FindingRow.severity, FindingRow.rule)
+        .join(FindingRow, FindingRow.version_id == ListingVersion.id)
+        .join(LeadListing, LeadListing.listing_id == ListingVersion.listing_id)
+        .where(LeadListing.lead_id == lead.id)).all()
+    worst: dict[int, float] = {}
+    flagged_versions: dict[int, set[int]] = defaultdict(set)
+    categories: set[str] = set()
+    rules: set[str] = set()
+    severities: list[str] = []
+    for listing_id, version_id, category, severity, rule in rows:
+        categories.add(category)
+        rules.add(rule)
+        severities.append(severity)
+        flagged_versions[listing_id].add(version_id)
+        worst[listing_id] = max(worst.get(listing_id, 0.0), SEVERITY_WEIGHTS.get(severity, 1.0))
+    version_ids = [v for versions in flagged_versions.values() for v in versions]
+    signals: dict[int, set[str]] = defaultdict(set)
+    if version_ids:
+        for listing_id, title, description, image_texts in session.execute(
+                select(ListingVersion.listing_id, ListingVersion.title,
+                       ListingVersion.description, ListingVersion.image_texts)
+                .where(ListingVersion.id.in_(version_ids))):
+            signals[listing_id] |= find_signals([title, description, *image_texts])
+    reps: dict[int, int] = {listing_id: rep for listing_id, rep in session.execute(
+        select(LeadListingGroup.listing_id, LeadListingGroup.representative_id)
+        .where(LeadListingGroup.lead_id == lead.id))}
+    listing_ids = list(session.scalars(
+        select(LeadListing.listing_id).where(LeadListing.lead_id == lead.id)))
+    group_score: dict[int, float] = {}
+    for listing_id, weight in worst.items():
+        value = weight * (1 + SIGNAL_BONUS * len(signals[listing_id]))
+        rep = reps.get(listing_id, listing_id)
+        group_score[rep] = max(group_score.get(rep, 0.0), value)
+    groups = len({reps.get(i, i) for i in listing_ids})
+    duplicates = min(DUPLICATE_BONUS_CAP, DUPLICATE_BONUS * max(0, len(listing_ids) - groups))
+    breadth = BREADTH_BONUS * max(0, len(categories) - 2)
+    base = sum(group_score.values())
+    all_signals = sorted(set().union(*signals.values())) if signals else []
+    lead.categories = sorted(categories)
+    lead.score = round(base + duplicates + breadth, 2)
+    lead.updated_at = now
+
+    platforms = sorted({s.platform for s in lead_sellers(session, lead)} | set(session.scalars(
+        select(ListingRow.platform).join(LeadListing, LeadListing.listing_id == ListingRow.id)
+        .where(LeadListing.lead_id == lead.id))))
+    profile = session.get(LeadProfile, lead.id)
+    if profile is None:
+        profile = LeadProfile(lead_id=lead.id, region=region)
+        session.add(profile)
+    elif region and not profile.region:
+        profile.region = region
+    profile.severity = _worst(severities)
+    profile.signals = all_signals
+    profile.rules = sorted(rules)
+    profile.platforms = platforms
+    profile.listing_count = len(listing_ids)
+    profile.group_count = groups
+    profile.score_detail = {"texts": round(base, 2), "duplicates": round(duplicates, 2),
+                            "breadth": breadth, "signals": all_signals}
+    profile.updated_at = now
+    session.flush()
+
+
+def labels(session: Session, lead: Lead, event: str, *, referral: str = "") -> LeadLabels:
+    """The lead as route matchers see it at ``event``."""
+    profile = session.get(LeadProfile, lead.id)
+    sellers = lead_sellers(session, lead)
+    platforms = tuple(profile.platforms) if profile else tuple(
+        sorted({s.platform for s in sellers}))
+    return LeadLabels(
+        event=event, lead_id=lead.id, status=lead.status.value,
+        categories=tuple(lead.categories), severity=profile.severity if profile else "low",
+        platforms=platforms, region=(profile.region or "") if profile else "",
+        score=float(lead.score), signals=tuple(profile.signals) if profile else (),
+        rules=tuple(profile.rules) if profile else (), referral=referral,
+        sellers=tuple(s.id for s in sellers))
+
+
+def summary_payload(session: Session, lead: Lead, *, limit: int = 10) -> dict[str, Any]:
+    """A lead as an alert shows it: seller, categories, score and its listings."""
+    sellers = lead_sellers(session, lead)
+    seller = sellers[0]
+    profile = session.get(LeadProfile, lead.id)
+    listings = session.execute(
+        select(ListingRow.platform, ListingRow.platform_listing_id, ListingRow.url,
+               ListingVersion.title, ListingRow.removed_at)
+        .join(LeadListing, LeadListing.listing_id == ListingRow.id)
+        .outerjoin(ListingVersion, ListingVersion.id == ListingRow.current_version_id)
+        .where(LeadListing.lead_id == lead.id)
+        .order_by(LeadListing.added_at, ListingRow.id).limit(limit)).all()
+    return {
+        "lead_id": lead.id,
+        "status": lead.status.value,
+        "created_at": lead.created_at.isoformat(),
+        "platform": seller.platform,
+        "shop": seller.name,
+        "shop_id": seller.shop_id,
+        "credit_code": seller.credit_code,
+        "other_shops": [{"platform": s.platform, "shop": s.name} for s in sellers[1:]],
+        "categories": list(lead.categories),
+        "score": lead.score,
+        "signals": list(profile.signals) if profile else [],
+        "listing_count": profile.listing_count if profile else len(listings),
+        "listings": [{"platform": platform, "listing_id": listing_id, "url": url,
+                      "title": title or "",
+                      "removed_at": removed.isoformat() if removed else None}
+                     for platform, listing_id, url, title, removed in listings],
+    }
+
+
+def set_unit_if_unset(session: Session, lead_id: int, unit_name: str | None,
+                      now: datetime) -> None:
+    """Fill the lead's 承办单位 in the workbench from routing, unless someone set it."""
+    if not unit_name:
+        return
+    row = session.get(LeadReview, lead_id)
+    if row is None:
+        session.add(LeadReview(lead_id=lead_id, unit=unit_name[:64], updated_at=now))
+    elif row.unit is None:
+        row.unit, row.updated_at = unit_name[:64], now
+
+
+class LeadReader(Transactions):
+    """Reads of what this module adds to a lead, for the CLI and the workbench."""
+
+    def describe(self, lead_id: int) -> dict[str, Any] | None:
+        """Sellers (and how they were joined), listing groups, score breakdown and
+        referrals of a lead; None if there is no such lead."""
+        from store.models_review import LeadReferral
+
+        with self._read() as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None:
+                return None
+            joined = {row.seller_id: row for row in session.scalars(
+                select(LeadSeller).where(LeadSeller.lead_id == lead_id))}
+            profile = session.get(LeadProfile, lead_id)
+            groups = session.execute(
+                select(LeadListingGroup.listing_id, LeadListingGroup.representative_id,
+                       LeadListingGroup.similarity, ListingRow.platform_listing_id,
+                       ListingRow.removed_at)
+                .join(ListingRow, ListingRow.id == LeadListingGroup.listing_id)
+                .where(LeadListingGroup.lead_id == lead_id)
+                .order_by(LeadListingGroup.listing_id)).all()
+            referrals = session.scalars(select(LeadReferral).where(
+                LeadReferral.lead_id == lead_id).order_by(LeadReferral.at, LeadReferral.id))
+            return {
+                "id": lead.id, "status": lead.status.value, "score": lead.score,
+                "categories": list(lead.categories),
+                "sellers": [{"id": s.id, "platform": s.platform, "name": s.name,
+                             "credit_code": s.credit_code,
+                             "joined_by": joined[s.id].joined_by if s.id in joined else None,
+                             "similarity": joined[s.id].similarity if s.id in joined else None}
+                            for s in lead_sellers(session, lead)],
+                "listings": [{"id": listing_id, "listing_id": pid, "representative": rep,
+                              "similarity": sim, "removed_at": removed}
+                             for listing_id, rep, sim, pid, removed in groups],
+                "profile": None if profile is None else {
+                    "severity": profile.severity, "signals": list(profile.signals),
+                    "rules": list(profile.rules), "platforms": list(profile.platforms),
+                    "region": profile.region, "listing_count": profile.listing_count,
+                    "group_count": profile.group_count,
+                    "score_detail": dict(profile.score_detail)},
+                "referrals": [{"kind": r.kind.value, "target": r.target, "at": r.at,
+                               "actor": r.actor, "note": r.note} for r in referrals],
+            }

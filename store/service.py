@@ -1,0 +1,619 @@
+"""The store's service API: every other stage reads and writes the database through ``Store``.
+
+Methods take keyword-only options, run one transaction each and return plain
+dataclasses (:mod:`store.views`), never ORM objects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jingwang.config import SourceConfig
+from jingwang.records import Capture, CrawledListing, Finding, Listing
+from store import ingest as steps
+from store import leads as lead_steps
+from store.alerting import Router, announce
+from store.db import SQLITE_BEGIN
+from store.enums import (
+    CLOSED_LEAD_STATUSES,
+    LEAD_TRANSITIONS,
+    REASON_REQUIRED,
+    EvidenceKind,
+    FailureKind,
+    LeadStatus,
+    OutboxStatus,
+    RunStatus,
+)
+from store.errors import IllegalTransition, NotFound
+from store.evidence import EvidenceStore
+from store.models import (
+    AuditEvent,
+    CrawlFailure,
+    CrawlRun,
+    Evidence,
+    FindingRow,
+    Lead,
+    ListingVersion,
+    Outbox,
+    Seller,
+    Source,
+)
+from store.models import Listing as ListingRow
+from store.queries import evidence_view, lead_views
+from store.views import EvidenceView, LeadView
+
+__all__ = ["EvidenceFile", "IllegalTransition", "IngestResult", "NotFound", "OutboxMessage",
+           "Store"]
+
+T = TypeVar("T")
+
+RUN_STAT_KEYS = ("pages", "listings", "new_versions", "findings", "errors", "parse_failures")
+# A claimed outbox row is hidden from other dispatchers this long; if its sender dies
+# without reporting, the row becomes due again.
+CLAIM_LEASE = timedelta(minutes=5)
+LEAD_CREATED = "created"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    listing_id: int
+    version_id: int
+    changed: bool
+    new_listing: bool
+    findings: int
+    lead_id: int | None
+    lead_created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """One evidence row as ``jingwang evidence verify`` checks it."""
+
+    id: int
+    version_id: int
+    kind: str
+    sha256: str
+    size: int
+    path: str  # relative to the evidence root
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """Where a lead is handed (移送) when it moves to ``referred``; any combination.
+
+    ``unit`` names an enforcement unit by id, role or name (the router resolves it);
+    ``platform`` pushes the lead's platforms to clean its listings up (督促平台清理),
+    which starts the takedown follow-up; ``police`` hands it on for 行刑衔接.
+    """
+
+    unit: str | None = None
+    platform: bool = False
+    police: bool = False
+    note: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool((self.unit or "").strip()) or self.platform or self.police
+
+
+POLICE_TARGET = "公安机关"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A claimed alert; ``attempts`` counts this delivery attempt too (1 on the first)."""
+
+    id: int
+    channel: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+    return value
+
+
+class Store:
+    """Database plus evidence files; the clock is injectable for tests."""
+
+    def __init__(self, engine: Engine, evidence: EvidenceStore, *,
+                 clock: Callable[[], datetime] = _utcnow, router: Router | None = None) -> None:
+        self.engine = engine
+        self.evidence_store = evidence
+        self._clock = clock
+        # With a router, lead events go to the units its route tree picks (alerts/);
+        # without one, a new lead is announced on the channels ``ingest`` is given.
+        self.router = router
+        # SQLite: writers take the write lock at BEGIN and queue on busy_timeout.
+        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return _aware(self._clock(), "clock()")
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def _write_retrying(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a write transaction, once more if a concurrent writer won a
+        unique constraint race (the retry then finds the row the other one inserted)."""
+        try:
+            with self._write() as session:
+                return work(session)
+        except IntegrityError:
+            with self._write() as session:
+                return work(session)
+
+    # -- sources and runs -------------------------------------------------------------
+
+    def sync_source(self, source: SourceConfig) -> int:
+        """Insert or update the source row of a configured source; returns its id."""
+        config = source.model_dump(mode="json")
+
+        def work(session: Session) -> int:
+            now = self._now()
+            row = session.scalars(select(Source).where(Source.name == source.name)).one_or_none()
+            if row is None:
+                row = Source(name=source.name, platform=source.platform, kind=source.kind,
+                             config=config, created_at=now, updated_at=now)
+                session.add(row)
+                session.flush()
+            elif (row.platform, row.kind, row.config) != (source.platform, source.kind, config):
+                row.platform, row.kind, row.config = source.platform, source.kind, config
+                row.updated_at = now
+            return row.id
+
+        return self._write_retrying(work)
+
+    def start_run(self, source_name: str) -> int:
+        with self._write() as session:
+            source_id = session.scalars(
+                select(Source.id).where(Source.name == source_name)).one_or_none()
+            if source_id is None:
+                raise NotFound(f"unknown source {source_name!r} (call sync_source first)")
+            run = CrawlRun(source_id=source_id, started_at=self._now(), status=RunStatus.RUNNING,
+                           stats=dict.fromkeys(RUN_STAT_KEYS, 0))
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, *, status: str, stats: dict[str, int],
+                   error: str | None = None) -> None:
+        final = RunStatus(status)
+        if final is RunStatus.RUNNING:
+            raise ValueError("finish_run needs a final status, not 'running'")
+        with self._write() as session:
+            run = session.get(CrawlRun, run_id)
+            if run is None:
+                raise NotFound(f"unknown crawl run {run_id}")
+            run.status = final
+            run.finished_at = self._now()
+            run.stats = dict.fromkeys(RUN_STAT_KEYS, 0) | {k: int(v) for k, v in stats.items()}
+            run.error = error
+
+    def record_failure(self, run_id: int, *, url: str, kind: str, problem: str) -> None:
+        failure_kind = FailureKind(kind)
+        with self._write() as session:
+            if session.get(CrawlRun, run_id) is None:
+                raise NotFound(f"unknown crawl run {run_id}")
+            session.add(CrawlFailure(run_id=run_id, url=url, kind=failure_kind, problem=problem,
+                                     at=self._now()))
+
+    # -- ingest -----------------------------------------------------------------------
+
+    def ingest(self, run_id: int, item: CrawledListing,
+               detect: Callable[[Listing], Sequence[Finding]], *,
+               channels: Sequence[str]) -> IngestResult:
+        """Record one crawled listing in one transaction.
+
+        Unchanged content only refreshes ``last_seen_at``; changed content gets a new
+        version, evidence files and rows, findings from ``detect``, and — if there are
+        findings — a place in the seller's open lead (or the lead of the same seller on
+        another platform). A new lead is announced in the same transaction: to the units
+        the router picks, or, without a router, once on each of ``channels``.
+        """
+        listing = item.listing
+        if not listing.platform or not listing.listing_id:
+            raise ValueError("a listing needs a platform and a listing_id to be stored")
+        seen = _aware(item.capture.fetched_at, "capture.fetched_at")
+        content_hash = listing.content_hash()
+        return self._write_retrying(
+            lambda session: self._ingest(session, run_id, item, detect, channels=channels,
+                                         seen=seen, content_hash=content_hash))
+
+    def _ingest(self, session: Session, run_id: int, item: CrawledListing,
+                detect: Callable[[Listing], Sequence[Finding]], *, channels: Sequence[str],
+                seen: datetime, content_hash: str) -> IngestResult:
+        listing = item.listing
+        now = self._now()
+        seller = steps.upsert_seller(session, listing, now=now)
+        row = steps.lock_listing(session, listing)
+        new_listing = row is None
+        if row is None:
+            row = ListingRow(platform=listing.platform,
+                             platform_listing_id=steps.bounded_key(listing.listing_id),
+                             url=listing.url or item.capture.url, seller_id=seller.id,
+                             first_seen_at=seen, last_seen_at=seen)
+            session.add(row)
+            session.flush()
+        else:
+            row.last_seen_at = max(row.last_seen_at, seen)
+            row.removed_at = None
+            row.seller_id = seller.id
+            row.url = listing.url or row.url
+        if row.content_hash == content_hash and row.current_version_id is not None:
+            return IngestResult(listing_id=row.id, version_id=row.current_version_id,
+                                changed=False, new_listing=False, findings=0,
+                                lead_id=steps.open_lead_of_listing(session, row.id),
+                                lead_created=False)
+
+        findings = list(detect(listing))
+        version = steps.insert_version(session, listing_row=row, listing=listing,
+                                       content_hash=content_hash, captured_at=seen, run_id=run_id)
+        row.content_hash = content_hash
+        row.current_version_id = version.id
+        steps.store_evidence(session, self.evidence_store, version=version, capture=item.capture,
+                             listing=listing, source=item.source)
+        steps.insert_findings(session, version, findings)
+        lead_id: int | None = None
+        created = False
+        if findings:
+            lead, created = lead_steps.attach(session, seller=seller, listing_row=row,
+                                              listing=listing, now=now,
+                                              region=lead_steps.source_region(session, run_id))
+            lead_id = lead.id
+            if created:
+                payload = steps.lead_payload(lead=lead, seller=seller, listing_row=row,
+                                             listing=listing, findings=findings)
+                if self.router is None:
+                    steps.enqueue(session, lead_id=lead.id, event=LEAD_CREATED,
+                                  channels=channels, payload=payload, now=now)
+                else:
+                    labels = lead_steps.labels(session, lead, LEAD_CREATED)
+                    payload["signals"] = list(labels.signals)
+                    routed = announce(session, self.router, labels, payload=payload, now=now)
+                    if routed:
+                        lead_steps.set_unit_if_unset(session, lead.id,
+                                                     routed.deliveries[0].unit_name, now)
+        else:
+            lead_id = steps.open_lead_of_listing(session, row.id)
+        session.flush()
+        return IngestResult(listing_id=row.id, version_id=version.id, changed=True,
+                            new_listing=new_listing, findings=len(findings), lead_id=lead_id,
+                            lead_created=created)
+
+    def mark_removed(self, *, platform: str, listing_id: str | None = None,
+                     url: str | None = None, at: datetime) -> bool:
+        """Mark the listing (by platform id or URL) as gone from the platform.
+
+        Returns whether a listing matched; an already removed one keeps its first time.
+        """
+        if (listing_id is None) == (url is None):
+            raise ValueError("pass exactly one of listing_id and url")
+        at = _aware(at, "at")
+        query = select(ListingRow).where(ListingRow.platform == platform)
+        if listing_id is not None:
+            query = query.where(
+                ListingRow.platform_listing_id == steps.bounded_key(listing_id))
+        else:
+            query = query.where(ListingRow.url == url)
+        with self._write() as session:
+            rows = session.scalars(query.with_for_update()).all()
+            for row in rows:
+                if row.removed_at is None:
+                    row.removed_at = at
+            return bool(rows)
+
+    # -- outbox -----------------------------------------------------------------------
+
+    def claim_outbox(self, *, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+        """Pending messages that are due, oldest first, leased to the caller for a while.
+
+        Each call counts one attempt per message; report the outcome with
+        :meth:`mark_delivered` or :meth:`mark_failed`.
+        """
+        now = _aware(now, "now")
+        with self._write() as session:
+            rows = session.scalars(
+                select(Outbox)
+                .where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
+                .order_by(Outbox.next_attempt_at, Outbox.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)).all()
+            for row in rows:
+                row.attempts += 1
+                row.next_attempt_at = now + CLAIM_LEASE
+            return [OutboxMessage(id=row.id, channel=row.channel,
+                                  idempotency_key=row.idempotency_key, payload=dict(row.payload),
+                                  attempts=row.attempts) for row in rows]
+
+    def _outbox_row(self, session: Session, outbox_id: int) -> Outbox:
+        row = session.get(Outbox, outbox_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"unknown outbox message {outbox_id}")
+        return row
+
+    def mark_delivered(self, outbox_id: int, *, at: datetime) -> None:
+        at = _aware(at, "at")
+        with self._write() as session:
+            row = self._outbox_row(session, outbox_id)
+            row.status = OutboxStatus.SENT
+            row.sent_at = row.sent_at or at
+
+    def mark_failed(self, outbox_id: int, *, error: str,
+                    retry_at: datetime | None) -> None:
+        """Record a failed attempt: retry at ``retry_at``, or give up when it is None."""
+        if retry_at is not None:
+            retry_at = _aware(retry_at, "retry_at")
+        with self._write() as session:
+            row = self._outbox_row(session, outbox_id)
+            if row.status is OutboxStatus.SENT:
+                return  # a late report from an expired lease; the message did go out
+            row.last_error = error
+            if retry_at is None:
+                row.status = OutboxStatus.FAILED
+            else:
+                row.status = OutboxStatus.PENDING
+                row.next_attempt_at = retry_at
+
+    # -- leads and review -------------------------------------------------------------
+
+    def recent_leads(self, *, limit: int = 50, offset: int = 0) -> list[LeadView]:
+        """Leads newest first."""
+        with self._read() as session:
+            leads = session.scalars(
+                select(Lead).order_by(Lead.created_at.desc(), Lead.id.desc())
+                .limit(limit).offset(offset)).all()
+            return lead_views(session, leads)
+
+    def lead(self, lead_id: int) -> LeadView | None:
+        with self._read() as session:
+            lead = session.get(Lead, lead_id)
+            return lead_views(session, [lead])[0] if lead is not None else None
+
+    def evidence(self, sha256: str) -> EvidenceView | None:
+        """Metadata of the first evidence row with these bytes (None if unknown)."""
+        with self._read() as session:
+            row = session.scalars(
+                select(Evidence).where(Evidence.sha256 == sha256.lower())
+                .order_by(Evidence.id).limit(1)).first()
+            return evidence_view(row) if row is not None else None
+
+    def transition_lead(self, lead_id: int, to: LeadStatus, *, actor: str,
+                        reason: str | None = None, referral: Referral | None = None) -> None:
+        """Move a lead to ``to``; the only way a lead's status changes.
+
+        Raises IllegalTransition for moves the life cycle forbids and for dismissing or
+        closing without a reason (the dismissal reason, or the resolution); writes an
+        audit event. Moving to ``referred`` with a ``referral`` records where it went
+        (``lead_referral`` rows) and alerts the unit; a lead already referred may be
+        referred again (to another target) by passing ``to=referred`` with a referral.
+        Confirmations and referrals are announced in the same transaction.
+        """
+        target = LeadStatus(to)
+        with self._write() as session:
+            lead = session.get(Lead, lead_id, with_for_update=True)
+            if lead is None:
+                raise NotFound(f"unknown lead {lead_id}")
+            source = lead.status
+            again = (source is LeadStatus.REFERRED and target is LeadStatus.REFERRED
+                     and bool(referral))
+            if target not in LEAD_TRANSITIONS[source] and not again:
+                raise IllegalTransition(lead_id, source, target, "not an allowed move")
+            if referral and target is not LeadStatus.REFERRED:
+                raise IllegalTransition(lead_id, source, target,
+                                        "only a move to referred takes a referral")
+            reason = (reason or "").strip() or None
+            if target in REASON_REQUIRED and reason is None:
+                raise IllegalTransition(lead_id, source, target, "a reason is required")
+            now = self._now()
+            if not again:
+                lead.status = target
+                setattr(lead, f"{target.value}_at", now)
+                lead.updated_at = now
+                if target is LeadStatus.DISMISSED:
+                    lead.dismiss_reason = reason
+                elif target is LeadStatus.CLOSED:
+                    lead.resolution = reason
+                steps.audit(session, at=now, actor=actor, action="lead.transition",
+                            object_type="lead", object_id=lead_id,
+                            detail={"from": source.value, "to": target.value,
+                                    "reason": reason})
+            if referral:
+                self._refer(session, lead, referral, actor=actor, now=now)
+            elif target is LeadStatus.CONFIRMED:
+                payload = lead_steps.summary_payload(session, lead)
+                announce(session, self.router, lead_steps.labels(session, lead, "confirmed"),
+                         payload=payload, now=now)
+
+    def _refer(self, session: Session, lead: Lead, referral: Referral, *, actor: str,
+               now: datetime) -> None:
+        """Record each target of a referral and alert it; a target a lead was already
+        referred to is alerted once only (the outbox key names event and unit)."""
+        from store.models_review import LeadReferral, ReferralKind
+
+        note = (referral.note or "").strip() or None
+        payload = lead_steps.summary_payload(session, lead)
+        targets: list[tuple[ReferralKind, str]] = []
+        unit = (referral.unit or "").strip()
+        if unit:
+            name = self.router.unit_name(unit) if self.router is not None else None
+            targets.append((ReferralKind.UNIT, (name or unit)[:255]))
+            labels = lead_steps.labels(session, lead, "referred", referral="unit")
+            routed = announce(session, self.router, labels, payload=payload, now=now,
+                              event_key="referred-unit", unit=unit)
+            if self.router is not None and not routed and name is None:
+                # A unit the configuration does not know: the route tree decides.
+                announce(session, self.router, labels, payload=payload, now=now,
+                         event_key="referred-unit")
+            lead_steps.set_unit_if_unset(session, lead.id, name or unit, now)
+        if referral.platform:
+            platforms = lead_steps.labels(session, lead, "referred").platforms
+            targets.extend((ReferralKind.PLATFORM, p) for p in platforms)
+            announce(session, self.router,
+                     lead_steps.labels(session, lead, "referred", referral="platform"),
+                     payload=payload, now=now, event_key="referred-platform")
+        if referral.police:
+            targets.append((ReferralKind.POLICE, POLICE_TARGET))
+            announce(session, self.router,
+                     lead_steps.labels(session, lead, "referred", referral="police"),
+                     payload=payload, now=now, event_key="referred-police")
+        for kind, target in targets:
+            session.add(LeadReferral(lead_id=lead.id, kind=kind, target=target, note=note,
+                                     actor=actor[:255], at=now))
+            steps.audit(session, at=now, actor=actor, action="lead.refer", object_type="lead",
+                        object_id=lead.id, detail={"kind": kind.value, "target": target,
+                                                   "note": note})
+
+    def audit_events(self, *, object_type: str, object_id: int | str) -> list[dict[str, Any]]:
+        """Audit trail of one object, oldest first (at, actor, action, detail)."""
+        with self._read() as session:
+            rows = session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.object_type == object_type,
+                       AuditEvent.object_id == str(object_id))
+                .order_by(AuditEvent.at, AuditEvent.id)).all()
+            return [{"at": row.at, "actor": row.actor, "action": row.action,
+                     "detail": dict(row.detail)} for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Row counts for tests and health checks."""
+        def count(session: Session, model: type[Any], *where: Any) -> int:
+            return int(session.scalar(select(func.count()).select_from(model).where(*where))
+                       or 0)
+
+        with self._read() as session:
+            return {
+                "sources": count(session, Source),
+                "runs": count(session, CrawlRun),
+                "failures": count(session, CrawlFailure),
+                "sellers": count(session, Seller),
+                "listings": count(session, ListingRow),
+                "versions": count(session, ListingVersion),
+                "evidence": count(session, Evidence),
+                "findings": count(session, FindingRow),
+                "leads": count(session, Lead),
+                "leads_open": count(session, Lead, Lead.status.not_in(CLOSED_LEAD_STATUSES)),
+                "audit_events": count(session, AuditEvent),
+                "outbox_pending": count(session, Outbox, Outbox.status == OutboxStatus.PENDING),
+                "outbox_sent": count(session, Outbox, Outbox.status == OutboxStatus.SENT),
+                "outbox_failed": count(session, Outbox, Outbox.status == OutboxStatus.FAILED),
+            }
+
+    # -- crawler support: screenshots, evidence checks, blocked sources, re-checks -----
+
+    def attach_screenshot(self, version_id: int, capture: Capture) -> str:
+        """Store ``capture.screenshot`` as evidence of a version, with a capture record of its own.
+
+        The record names the screenshot and the version's HTML by SHA-256. Returns the
+        screenshot's SHA-256; attaching the same bytes to the same version again is a no-op.
+        """
+        png = capture.screenshot
+        if not png:
+            raise ValueError("the capture has no screenshot")
+        fetched_at = _aware(capture.fetched_at, "capture.fetched_at")
+        shot_sha, _ = self.evidence_store.put(png)
+        with self._write() as session:
+            if session.get(ListingVersion, version_id) is None:
+                raise NotFound(f"unknown listing version {version_id}")
+            same = session.scalars(select(Evidence.id).where(
+                Evidence.version_id == version_id, Evidence.kind == EvidenceKind.SCREENSHOT,
+                Evidence.sha256 == shot_sha)).first()
+            if same is not None:
+                return shot_sha
+            html_sha = session.scalars(select(Evidence.sha256).where(
+                Evidence.version_id == version_id, Evidence.kind == EvidenceKind.HTML)
+                .order_by(Evidence.id)).first()
+            record = json.dumps({
+                "url": capture.url, "final_url": capture.final_url, "status": capture.status,
+                "headers": dict(capture.headers), "fetched_at": fetched_at.isoformat(),
+                "tool": capture.tool, "screenshot_sha256": shot_sha, "screenshot_size": len(png),
+                "html_sha256": html_sha, "version_id": version_id,
+            }, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
+            record_sha, _ = self.evidence_store.put(record)
+            for kind, sha256, size, content_type in (
+                    (EvidenceKind.SCREENSHOT, shot_sha, len(png), "image/png"),
+                    (EvidenceKind.CAPTURE_RECORD, record_sha, len(record), "application/json")):
+                session.add(Evidence(
+                    version_id=version_id, kind=kind, sha256=sha256, size=size,
+                    content_type=content_type, url=capture.url, final_url=capture.final_url,
+                    http_status=capture.status, fetched_at=fetched_at, tool=capture.tool,
+                    path=self.evidence_store.relative_path(sha256)))
+        return shot_sha
+
+    def evidence_files(self) -> list[EvidenceFile]:
+        """Every evidence row, oldest first (what ``jingwang evidence verify`` re-hashes)."""
+        with self._read() as session:
+            rows = session.scalars(select(Evidence).order_by(Evidence.id)).all()
+            return [EvidenceFile(id=row.id, version_id=row.version_id, kind=row.kind.value,
+                                 sha256=row.sha256, size=row.size, path=row.path)
+                    for row in rows]
+
+    def block_streak(self, source_name: str) -> tuple[int, datetime | None]:
+        """How many of the source's latest finished runs in a row were blocked, and when
+        the latest of them finished (``stats["blocked"]`` counts a run's blocked pages)."""
+        with self._read() as session:
+            rows = session.execute(
+                select(CrawlRun.stats, CrawlRun.finished_at)
+                .join(Source, Source.id == CrawlRun.source_id)
+                .where(Source.name == source_name, CrawlRun.finished_at.is_not(None))
+                .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(50)).all()
+        streak, last = 0, None
+        for stats, finished_at in rows:
+            if int((stats or {}).get("blocked", 0) or 0) <= 0:
+                break
+            streak += 1
+            last = last or finished_at
+        return streak, last
+
+    def enqueue_notice(self, *, key: str, payload: dict[str, Any],
+                       channels: Sequence[str]) -> int:
+        """Queue an operator notice that is not about a lead (e.g. a blocked source), once per
+        channel; ``key`` makes queueing it again a no-op. Returns how many rows were added."""
+        added = 0
+        with self._write() as session:
+            now = self._now()
+            for channel in dict.fromkeys(channels):
+                idempotency_key = steps.bounded_key(f"{key}:{channel}")
+                exists = session.scalars(select(Outbox.id).where(
+                    Outbox.idempotency_key == idempotency_key)).first()
+                if exists is not None:
+                    continue
+                session.add(Outbox(lead_id=None, channel=channel, idempotency_key=idempotency_key,
+                                   payload=payload, status=OutboxStatus.PENDING, attempts=0,
+                                   next_attempt_at=now, created_at=now))
+                added += 1
+        return added
+
+    def listings_to_recheck(self, *, platform: str, limit: int = 100) -> list[str]:
+        """URLs of the platform's listings not known to be removed, least recently seen first
+        (for a re-check run that notices removals and edits)."""
+        with self._read() as session:
+            return [url for url in session.scalars(
+                select(ListingRow.url)
+                .where(ListingRow.platform == platform, ListingRow.removed_at.is_(None),
+                       ListingRow.url.is_not(None))
+                .order_by(ListingRow.last_seen_at, ListingRow.id).limit(limit)) if url]
