@@ -128,4 +128,7 @@ def render(payload: dict[str, Any], *, base_url: str | None = None) -> tuple[str
         return render_group(payload, base_url=base_url)
     if kind == "digest":
         return render_digest(payload, base_url=base_url)
+    if payload.get("event") == "source_blocked":
+        # An operator notice, not a lead: the crawler wrote its Chinese title and body.
+        return str(payload.get("title", "")), str(payload.get("body", ""))
     return render_lead(payload, base_url=base_url)

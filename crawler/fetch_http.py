@@ -37,7 +37,13 @@ from crawler.ssrf import (
     system_resolver,
 )
 from crawler.throttle import HostGate
-from crawler.transport import ACCEPT_ENCODING, BoundedDecoder, DecodeError, PinnedTransport
+from crawler.transport import (
+    ACCEPT_ENCODING,
+    BoundedDecoder,
+    DecodeError,
+    PinnedTransport,
+    ssl_context,
+)
 from jingwang.records import Capture
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -183,7 +189,8 @@ class HttpFetcher:
             # The proxy resolves the target, so its address is checked before the request
             # (see _check_hop); the proxy itself is the operator's own configuration.
             self._routes = [_Route(client(httpx.AsyncHTTPTransport(
-                proxy=proxy, limits=limits, trust_env=False)), proxy) for proxy in proxies]
+                proxy=proxy, verify=ssl_context(), limits=limits, trust_env=False)), proxy)
+                for proxy in proxies]
         else:
             self._routes = [_Route(client(PinnedTransport(self.policy, limits=limits)))]
         self._next_route = 0

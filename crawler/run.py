@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from urllib.parse import urlsplit, urlunsplit
 
@@ -41,7 +41,7 @@ def source_profile(profile: Profile, source: SourceConfig) -> Profile:
 
 
 def blocked_answer(profile: Profile, capture: Capture) -> str | None:
-    """Why an error answer (a 503 or 429 after retries) is a block page, if it is one."""
+    """Why an error answer (a 5xx after every retry) is a block page, if it is one."""
     return trusted_block(profile, capture) or text_block(profile, decode_body(capture))
 
 
@@ -99,7 +99,7 @@ class _Run:
 
     async def detail(self, url: str) -> CrawlEvent:
         async with self.details:
-            if self.done:  # a block elsewhere on this page: do not knock again
+            if self.halted:  # a block elsewhere on this page: do not knock again
                 return FetchFailed(url, "cancelled", "run stopped before this page")
             detail = self.profile.detail
             wait_for = ", ".join(s for s in (detail.wait_for, detail.removed,
@@ -269,7 +269,8 @@ def _shop_page(profile: Profile, shop: str, page: int) -> str | None:
 
 async def crawl_source(source: SourceConfig, profile: Profile, fetcher: HttpFetcher, *,
                        browser: BrowserFetcher | None = None,
-                       stop: asyncio.Event | None = None) -> AsyncIterator[CrawlEvent]:
+                       stop: asyncio.Event | None = None
+                       ) -> AsyncGenerator[CrawlEvent, None]:
     """Crawl ``source`` with ``profile``: keywords or shops × their pages, then listings.
 
     Yields a :class:`CrawledListing`, :class:`ParseFailure`, :class:`FetchFailed`,

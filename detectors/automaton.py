@@ -5,7 +5,7 @@ in syllable form (so homophones and typed pinyin reach it); exclusions, cues
 and boundary words become keys of the *context* automaton in unit form (exact
 after normalisation). Long canonical phrases also get anchor keys for the
 residual fuzzy pass, and phrases of four or more Han characters an entry in the
-initials table (当天出证 → dtcz).
+initials key (当天出证 → dtcz).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
 from detectors.lexicon import Entry, Lexicon
-from detectors.normalize import flags_of, is_han, unit_text
+from detectors.normalize import flags_of, is_han, syllables_of, unit_text
 from detectors.patterns import Expanded, Variant
 from detectors.pinyin_tables import contextual_readings, initials, tables
 
@@ -26,6 +26,7 @@ from detectors.pinyin_tables import contextual_readings, initials, tables
 PHRASE = 0   # a whole single-part pattern
 PART = 1     # one part of a pattern with gaps
 ANCHOR = 2   # the head or tail of a long phrase, for near-misses
+INITIALS = 3  # the first letters of a phrase's syllables (dtcz)
 
 # Kinds of context-automaton targets.
 EXCLUDE = 0
@@ -73,6 +74,17 @@ class Target:
     variant: VariantKey
 
 
+class KeyTargets(NamedTuple):
+    """What one key of the main automaton stands for, grouped by kind."""
+
+    length: int
+    phrases: tuple[Target, ...]
+    parts: tuple[Target, ...]
+    anchors: tuple[Target, ...]
+    initials: tuple[Target, ...]
+    part_ids: frozenset[tuple[int, int, int]]  # (rule, pattern, part) of ``parts``
+
+
 @dataclass(frozen=True, slots=True)
 class RulePattern:
     label: str       # the pattern as written
@@ -93,11 +105,14 @@ class CompiledLexicon:
 
     lexicon: Lexicon
     rules: tuple[CompiledRule, ...]
-    main: Any            # ahocorasick.Automaton: syllable key -> tuple[Target, ...]
+    main: Any            # ahocorasick.Automaton: syllable key -> KeyTargets
     context: Any         # ahocorasick.Automaton: unit key -> tuple[(kind, rule, length)]
-    initials: dict[str, tuple[Target, ...]]
     regexes: tuple[tuple[int, Any], ...]
     keys: int = 0
+    context_reach: int = 0   # how far around a candidate its context can matter (units)
+    gap_reach: int = 0       # the longest gap of any pattern plus its longest part
+    # Patterns with gaps: (rule, pattern) and the (rule, pattern, part) ids of all parts.
+    gapped: tuple[tuple[tuple[int, int], frozenset[tuple[int, int, int]]], ...] = ()
     build_seconds: float = 0.0
     stats: dict[str, int] = field(default_factory=dict)
 
@@ -106,7 +121,7 @@ def _variant_key(v: Variant, lookalike: bool) -> VariantKey | None:
     text = unit_text(v.text)
     if not text:
         return None
-    y = text.translate(tables().han_to_symbol)
+    y = syllables_of(text)
     return VariantKey(v.text, text, y, flags_of(v.text), v.synonym, lookalike,
                       char_class(text[0]), char_class(text[-1]))
 
@@ -134,7 +149,7 @@ class _Builder:
         self.lexicon = lexicon
         self.main: dict[str, dict[tuple[int, int, int, int, str], Target]] = defaultdict(dict)
         self.context: dict[str, set[tuple[int, int, int]]] = defaultdict(set)
-        self.initials: dict[str, dict[tuple[int, int], Target]] = defaultdict(dict)
+        self.initials = 0
         self.regexes: list[tuple[int, Any]] = []
 
     def add_main(self, y: str, target: Target) -> None:
@@ -163,8 +178,11 @@ class _Builder:
                 if 4 <= n <= 6 and all(is_han(ch) for ch in key.text):
                     syllables = tuple(t for t in (tables().default_syllable(ch)
                                                   for ch in key.text) if t)
-                    if len(syllables) == n:
-                        self.initials[initials(syllables)].setdefault((r, p), target)
+                    letters = initials(syllables)
+                    # Two vowels make an English word more likely than initials.
+                    if len(syllables) == n and sum(letters.count(c) for c in "aeiou") <= 1:
+                        self.add_main(letters, Target(INITIALS, r, p, 0, key))
+                        self.initials += 1
                 if (entry.fuzzy and not v.synonym and n >= settings.fuzzy_min_length
                         and fuzzy_budget > 0):
                     fuzzy_budget -= 1
@@ -207,19 +225,31 @@ class _Builder:
                 self.add_context(word, kind, -1)
         main = ahocorasick.Automaton()
         for key, targets in self.main.items():
-            main.add_word(key, tuple(targets.values()))
+            by_kind: list[list[Target]] = [[], [], [], []]
+            for target in targets.values():
+                by_kind[target.kind].append(target)
+            phrases, parts, anchors, initial = (tuple(k) for k in by_kind)
+            main.add_word(key, KeyTargets(
+                len(key), phrases, parts, anchors, initial,
+                frozenset((t.rule, t.pattern, t.part) for t in parts)))
         main.make_automaton()
         context = ahocorasick.Automaton()
         for key, entries in self.context.items():
             context.add_word(key, tuple(sorted(entries)))
         context.make_automaton()
+        longest = max((len(k) for k in self.context), default=0)
+        reach = max(ctx.window_before, ctx.window_after) + longest + 1
+        gaps = max((hi for r in rules for p in r.patterns for _, hi in p.gaps), default=0)
         return CompiledLexicon(
+            context_reach=reach, gap_reach=gaps + max((len(k) for k in self.main), default=0),
+            gapped=tuple(((r, q), frozenset((r, q, k) for k in range(p.parts)))
+                         for r, rule in enumerate(rules)
+                         for q, p in enumerate(rule.patterns) if p.parts > 1),
             lexicon=self.lexicon, rules=tuple(rules), main=main, context=context,
-            initials={k: tuple(v.values()) for k, v in self.initials.items()},
             regexes=tuple(self.regexes), keys=len(self.main),
             build_seconds=time.perf_counter() - started,
             stats={"main_keys": len(self.main), "context_keys": len(self.context),
-                   "initials": len(self.initials)})
+                   "initials": self.initials})
 
 
 def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:

@@ -32,11 +32,31 @@ class ContextHits:
     right_starts: set[int] = field(default_factory=set)
 
 
-def context_hits(compiled: CompiledLexicon, n: Normalized) -> ContextHits:
+def context_hits(compiled: CompiledLexicon, n: Normalized,
+                 windows: list[tuple[int, int]] | None = None) -> ContextHits:
+    """Context-automaton hits, in the whole text or only in the given unit windows."""
     hits = ContextHits()
     if not n.text:
         return hits
-    for end, entries in compiled.context.iter(n.text):
+    for lo, hi in _merged(windows) if windows is not None else [(0, len(n.text))]:
+        _scan(compiled, n.text, max(0, lo), min(len(n.text), hi), hits)
+    return hits
+
+
+def _merged(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(windows):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _scan(compiled: CompiledLexicon, text: str, lo: int, hi: int, hits: ContextHits) -> None:
+    if hi <= lo:
+        return
+    for end, entries in compiled.context.iter(text, lo, hi):
         for kind, rule, length in entries:
             span = (end + 1 - length, end + 1)
             if kind == EXCLUDE:
@@ -49,7 +69,6 @@ def context_hits(compiled: CompiledLexicon, n: Normalized) -> ContextHits:
                 hits.left_ends.add(span[1])
             elif kind == ATTACH_RIGHT:
                 hits.right_starts.add(span[0])
-    return hits
 
 
 def excluded(hits: ContextHits, rule: int, u0: int, u1: int) -> bool:

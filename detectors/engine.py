@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from detectors.automaton import (
-    ANCHOR,
-    ANCHOR_LENGTH,
     CLASS_OTHER,
     PART,
     PHRASE,
@@ -37,9 +35,10 @@ from detectors.context import (
 )
 from detectors.normalize import (
     GAP_HARD,
+    GAP_SPACE,
     REPEAT,
     Normalized,
-    fast_syllables,
+    fast_forms,
     flag_names,
     is_han,
     is_symbol,
@@ -59,6 +58,23 @@ class Match:
     evasions: tuple[str, ...]
     phrase: str      # the lexicon variant(s) that matched
     canonical: str   # the pattern's canonical form
+
+
+class _Hits:
+    """What the cheap pass found in one text (unit positions)."""
+
+    __slots__ = ("complete", "fuzzy", "hits", "phrase", "regex", "words")
+
+    def __init__(self) -> None:
+        self.hits: list[tuple[int, int, Target]] = []
+        self.fuzzy: list[tuple[int, int, Target]] = []
+        self.words: list[tuple[int, int, Target]] = []
+        self.regex: list[tuple[int, int, int]] = []
+        self.phrase = False    # a whole phrase passed the cheap checks
+        self.complete = False  # a gapped pattern has every part
+
+    def worth_a_look(self) -> bool:
+        return bool(self.phrase or self.complete or self.fuzzy or self.words or self.regex)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,112 +139,100 @@ class Engine:
         """Windows next to an anchor hit that differ from the variant by a little."""
         v = target.variant
         n = len(v.text)
+        first, last = v.text[0], v.text[-1]
         out = []
         for d in (0, -1, 1):
             length = n + d
             s, e = (start, start + length) if target.part == 0 else (end - length, end)
             # Both ends must be exact: a near-miss changes the middle of a phrase;
             # 工作日出具报告 is not 次日出具报告.
-            if s < 0 or e > len(t) or t[s:e] == v.text or t[s] != v.text[0] \
-                    or t[e - 1] != v.text[-1]:
+            if s < 0 or e > len(t) or t[s] != first or t[e - 1] != last or t[s:e] == v.text:
                 continue
             if Levenshtein.normalized_similarity(t[s:e], v.text) >= \
                     self.settings.fuzzy_threshold:
                 out.append((s, e))
         return out
 
-    def worth_a_look(self, text: str) -> bool:
-        """Could any rule match in ``text``? A cheap pass that is False for most listings.
+    def _collect(self, t: str, y: str) -> _Hits:
+        """Every automaton hit that survives the cheap checks, and whether any counts.
 
-        The detector runs it once over all fields of a listing joined by line
-        breaks, and scans the fields one by one only when it says yes. The unit
-        text is only computed once a hit needs it.
+        Parts of gapped patterns are checked only once all parts of the pattern
+        are present; initials, fuzzy windows and regex hits always count.
         """
-        quick = fast_syllables(text)
-        y = quick.y
-        if any(w in self.compiled.initials for w in quick.words):
-            return True
-        if any(rx.search(quick.text) for _, rx in self.compiled.regexes):
-            return True
-        parts: list[tuple[int, Target]] = []
-        threshold = self.settings.fuzzy_threshold
-        for last, targets in self.compiled.main.iter(y):
-            for tg in targets:
-                v = tg.variant
-                if tg.kind == PART:
-                    parts.append((last, tg))
-                    continue
-                if tg.kind == ANCHOR:
-                    # In syllables first: ends equal and close enough, then characters.
-                    s = last + 1 - ANCHOR_LENGTH
-                    e = s + len(v.y) if tg.part == 0 else last + 1
-                    s = s if tg.part == 0 else e - len(v.y)
-                    lo, hi = max(0, s - 1), min(len(y), e + 1)
-                    if Levenshtein.normalized_similarity(y[lo:hi], v.y) < threshold - 0.25:
+        found = _Hits()
+        part_hits: list[tuple[int, int, tuple[Target, ...]]] = []
+        part_ids: set[tuple[int, int, int]] = set()
+        hits = found.hits
+        # The hot loop of the cheap pass: plain tuple unpacking, nothing else.
+        for last, (length, phrases, parts, anchors, initials, ids) in \
+                self.compiled.main.iter(y):
+            e = last + 1
+            s = e - length
+            if phrases:
+                seg = t[s:e]
+                for tg in phrases:
+                    v = tg.variant
+                    if seg == v.text or policy_ok(length, *_compare(seg, v)):
+                        hits.append((s, e, tg))
+                        found.phrase = True
+            if parts:
+                part_hits.append((s, e, parts))
+                part_ids |= ids
+            if initials:
+                found.words.extend((s, e, tg) for tg in initials)
+            for tg in anchors:
+                found.fuzzy.extend((ws, we, tg) for ws, we in self._fuzzy_windows(t, s, e, tg))
+        # A gapped pattern is checked only when every one of its parts was hit.
+        complete = {key for key, ids in self.compiled.gapped if ids <= part_ids} \
+            if part_ids else set()
+        if complete:
+            spans: dict[tuple[int, int], list[list[tuple[int, int]]]] = {}
+            kept = []
+            for s, e, targets in part_hits:
+                seg = t[s:e]
+                for tg in targets:
+                    key2 = (tg.rule, tg.pattern)
+                    if key2 not in complete:
                         continue
-                    if self._fuzzy_windows(quick.text, last + 1 - ANCHOR_LENGTH, last + 1, tg):
-                        return True
-                    continue
-                seg = quick.text[last + 1 - len(v.y):last + 1]
-                if seg == v.text or policy_ok(len(seg), *_compare(seg, v)):
-                    return True
-        if not parts:
-            return False
-        # A gapped pattern is worth a closer look only once all of its parts are seen.
-        by_pattern: dict[tuple[int, int], set[int]] = {}
-        for _, tg in parts:
-            by_pattern.setdefault((tg.rule, tg.pattern), set()).add(tg.part)
-        complete = {key for key, seen in by_pattern.items()
-                    if len(seen) == self.rules[key[0]].patterns[key[1]].parts}
-        if not complete:
-            return False
-        t = quick.text
-        valid: dict[tuple[int, int], set[int]] = {}
-        for last, tg in parts:
-            if (tg.rule, tg.pattern) not in complete:
-                continue
-            v = tg.variant
-            seg = t[last + 1 - len(v.y):last + 1]
-            if seg == v.text or policy_ok(len(seg), *_compare(seg, v)):
-                valid.setdefault((tg.rule, tg.pattern), set()).add(tg.part)
-        return any(len(valid.get(key, ())) == self.rules[key[0]].patterns[key[1]].parts
-                   for key in complete)
+                    v = tg.variant
+                    if seg == v.text or policy_ok(len(seg), *_compare(seg, v)):
+                        rp = self.rules[tg.rule].patterns[tg.pattern]
+                        spans.setdefault(key2, [[] for _ in range(rp.parts)])[tg.part].append(
+                            (s, e))
+                        kept.append((s, e, tg))
+            found.complete = any(self._chain_possible(r, q, by_part)
+                                 for (r, q), by_part in spans.items())
+            if found.complete:
+                found.hits.extend(kept)
+        if self.compiled.regexes:
+            found.regex = [(r, m.start(), m.end()) for r, rx in self.compiled.regexes
+                           for m in rx.finditer(t) if m.end() > m.start()]
+        return found
+
+    def _chain_possible(self, rule: int, pattern: int,
+                        by_part: list[list[tuple[int, int]]]) -> bool:
+        """Parts in order, each within its gap of the one before (clauses not checked)."""
+        gaps = self.rules[rule].patterns[pattern].gaps
+        ends = {e for _, e in by_part[0]}
+        for k, (lo, hi) in enumerate(gaps, start=1):
+            ends = {e for s, e in by_part[k] if any(lo <= s - p <= hi for p in ends)}
+            if not ends:
+                return False
+        return True
 
     def scan(self, text: str) -> list[Match]:
-        """Every rule's matches in one text, located in the original string."""
-        if not text or not self.worth_a_look(text):
-            return []
-        return self.scan_deep(text)
+        """Every rule's matches in one text, located in the original string.
 
-    def scan_deep(self, text: str) -> list[Match]:
-        """:meth:`scan` without the cheap pre-check (for text already known to be worth it)."""
+        A cheap pass (translate tables, regexes, one automaton run) decides; the
+        text is normalised again with offsets only when something may match.
+        """
         if not text:
             return []
-        n = normalize(text)
-        t, y = n.text, n.y
-        hits: list[tuple[int, int, Target]] = []
-        fuzzy: list[tuple[int, int, Target]] = []
-        if y:
-            for last, targets in self.compiled.main.iter(y):
-                for tg in targets:
-                    v = tg.variant
-                    if tg.kind == ANCHOR:
-                        s, e = last + 1 - ANCHOR_LENGTH, last + 1
-                        for ws, we in self._fuzzy_windows(t, s, e, tg):
-                            fuzzy.append((ws, we, tg))
-                        continue
-                    s, e = last + 1 - len(v.y), last + 1
-                    seg = t[s:e]
-                    if seg != v.text and not policy_ok(len(seg), *_compare(seg, v)):
-                        continue
-                    hits.append((s, e, tg))
-        words = [w for w in n.latin_words() if w in self.compiled.initials] \
-            if self.compiled.initials else []
-        regex_hits = [(r, m.start(), m.end()) for r, rx in self.compiled.regexes
-                      for m in rx.finditer(t) if m.end() > m.start()]
-        if not (hits or fuzzy or words or regex_hits):
+        forms = fast_forms(text)
+        found = self._collect(forms.text, forms.y)
+        if not found.worth_a_look():
             return []
-        return self._verify(n, hits, fuzzy, words, regex_hits)
+        return self._verify(normalize(text, forms), found)
 
     # -- slow pass ---------------------------------------------------------
 
@@ -289,24 +293,20 @@ class Engine:
         return _Candidate(tg.rule, tg.pattern, s, e, ((s, e, v.flags),), frozenset({"fuzzy"}),
                           v.raw, fuzzy=True)
 
-    def _initials_candidates(self, n: Normalized, words: list[str]) -> list[_Candidate]:
+    def _initials_candidates(self, n: Normalized, words: list[tuple[int, int, Target]],
+                             ) -> list[_Candidate]:
+        """Initials (dtcz) count only as a whole word: no letter or digit either side."""
         out = []
-        for word in set(words):
-            if sum(word.count(c) for c in "aeiou") > 1:  # English words, not initials
-                continue
-            k = len(word)
-            pos = n.text.find(word)
-            while pos >= 0:
-                u0, u1 = pos, pos + k
-                before_ok = u0 == 0 or n.gaps[u0] or not n.text[u0 - 1].isascii() \
-                    or not n.text[u0 - 1].isalnum()
-                after_ok = u1 == len(n.text) or n.gap_before(u1) \
-                    or not n.text[u1].isascii() or not n.text[u1].isalnum()
-                if before_ok and after_ok and n.whole(u0, u1):
-                    for tg in self.compiled.initials[word]:
-                        out.append(_Candidate(tg.rule, tg.pattern, u0, u1, ((u0, u1, 0),),
-                                              frozenset({"initials"}), tg.variant.raw))
-                pos = n.text.find(word, pos + 1)
+        breaks = GAP_SPACE | GAP_HARD  # DTCZ-200 is a model number, DTCZ 200 is not
+        for u0, u1, tg in words:
+            before_ok = u0 == 0 or n.gaps.at(u0) & breaks or not n.text[u0 - 1].isascii() \
+                or not n.text[u0 - 1].isalnum()
+            after_ok = u1 == len(n.text) or n.gaps.at(u1) & breaks \
+                or not n.text[u1].isascii() or not n.text[u1].isalnum()
+            inner = any(g & breaks for g in n.gaps[u0 + 1:u1])
+            if before_ok and after_ok and n.whole(u0, u1) and not inner:
+                out.append(_Candidate(tg.rule, tg.pattern, u0, u1, ((u0, u1, 0),),
+                                      frozenset({"initials"}), tg.variant.raw))
         return out
 
     def _chains(self, n: Normalized, hits: ContextHits, rule: int, pattern: int,
@@ -341,10 +341,14 @@ class Engine:
                     "…".join(c.phrase for c in chain)))
         return out
 
-    def _verify(self, n: Normalized, hits: list[tuple[int, int, Target]],
-                fuzzy: list[tuple[int, int, Target]], words: list[str],
-                regex_hits: list[tuple[int, int, int]]) -> list[Match]:
-        ctx = context_hits(self.compiled, n)
+    def _verify(self, n: Normalized, found: _Hits) -> list[Match]:
+        hits, fuzzy, words, regex_hits = found.hits, found.fuzzy, found.words, found.regex
+        # The context automaton runs only around what was found.
+        reach, gap_reach = self.compiled.context_reach, self.compiled.gap_reach
+        windows = [(s - reach, e + (gap_reach if tg.kind == PART else 0) + reach)
+                   for s, e, tg in (*hits, *fuzzy, *words)]
+        windows += [(a - reach, b + reach) for _, a, b in regex_hits]
+        ctx = context_hits(self.compiled, n, windows)
         singles: list[_Candidate] = []
         parts: dict[tuple[int, int], dict[int, list[_Candidate]]] = {}
         firsts = {(tg.rule, tg.pattern) for _, _, tg in hits if tg.kind != PHRASE and tg.part == 0}
@@ -419,17 +423,36 @@ class LexiconDetector:
         self.version = compiled.lexicon.version
 
     def detect(self, listing: Listing) -> list[Finding]:
+        """Findings in every field of the listing.
+
+        The fields are scanned as one text joined by line breaks (a clause break,
+        so nothing matches across two fields); offsets are mapped back to each
+        field afterwards.
+        """
         fields = [(name, text) for name, text in listing.fields() if text]
-        if not fields or not self.engine.worth_a_look("\n".join(t for _, t in fields)):
+        if not fields:
             return []
+        joined = "\n".join(text for _, text in fields)
+        matches = self.engine.scan(joined)
+        if not matches:
+            return []
+        bounds = []
+        offset = 0
+        for name, text in fields:
+            bounds.append((offset, offset + len(text), name))
+            offset += len(text) + 1
         out = []
-        for field_name, text in fields:
-            for m in self.engine.scan_deep(text):
-                entry = m.rule.entry
-                out.append(Finding(
-                    rule=entry.id, category=entry.category, field=field_name,
-                    start=m.start, end=m.end, text=m.text, severity=entry.severity,
-                    legal_basis=entry.legal_basis, evasions=m.evasions,
-                    lexicon_version=self.version,
-                    detail={"phrase": m.phrase, "canonical": m.canonical}))
+        for m in matches:
+            home = next(((lo, name) for lo, hi, name in bounds
+                         if lo <= m.start and m.end <= hi), None)
+            if home is None:  # a clause break never lets a match cross fields
+                continue
+            lo, field_name = home
+            entry = m.rule.entry
+            out.append(Finding(
+                rule=entry.id, category=entry.category, field=field_name,
+                start=m.start - lo, end=m.end - lo, text=m.text, severity=entry.severity,
+                legal_basis=entry.legal_basis, evasions=m.evasions,
+                lexicon_version=self.version,
+                detail={"phrase": m.phrase, "canonical": m.canonical}))
         return out

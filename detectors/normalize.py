@@ -17,12 +17,13 @@ fields where the fast pass found a candidate.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from enum import IntFlag
 from functools import cache
 from itertools import compress
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 import opencc
 
@@ -217,8 +218,6 @@ class _CharCache(dict[int, Any]):
         if self._pick == 3:  # how many units: "\0" none (or a break), "\1" one, "\2" more
             rep = mapped[0]
             value: Any = "\0" if rep in ("", MARK) else "\1" if len(rep) == 1 else "\2"
-        elif self._pick == 4:  # straight to syllables: 當 -> the symbol of dang
-            value = mapped[0].translate(tables().han_to_symbol)
         else:
             value = mapped[self._pick]
         if len(self) < self.LIMIT:
@@ -230,48 +229,99 @@ _UNIT_TABLE = _CharCache(0)
 _FLAG_TABLE = _CharCache(1)
 _GAP_TABLE = _CharCache(2)
 _COUNT_TABLE = _CharCache(3)
-_SYLLABLE_TABLE = _CharCache(4)
+
+# str.translate with a list indexed by code point is nearly twice as fast as with
+# a dict, so the Basic Multilingual Plane gets lists (built once, in ~0.1 s);
+# text with characters beyond it uses the dicts.
+_UCS4_BASE = sys.getsizeof("\U00010000") - 8
+
+
+def _wide(text: str) -> bool:
+    """True when ``text`` holds a character beyond U+FFFF (CPython stores it as UCS-4)."""
+    return sys.getsizeof(text) >= _UCS4_BASE + 4 * (len(text) + 1)
+
+
+@cache
+def _bmp_lists() -> tuple[list[str], list[str], list[str], list[str]]:
+    """Unit, count, syllable and unit+syllable pair tables for U+0000..U+FFFF as lists."""
+    units = [_UNIT_TABLE[c] for c in range(0x10000)]
+    counts = [_COUNT_TABLE[c] for c in range(0x10000)]
+    symbols = [chr(c) for c in range(0x10000)]
+    for code, sym in tables().han_to_symbol.items():
+        if code < 0x10000:
+            symbols[code] = sym
+    # Each unit followed by its syllable form: one translate gives both texts,
+    # interleaved, and two slices take them apart.
+    pairs = ["".join(u + symbols[ord(u)] if ord(u) < 0x10000 else u + u for u in rep)
+             for rep in units]
+    return units, counts, symbols, pairs
+
+
+def fold(text: str) -> str:
+    """Each character to its unit text (MARK for breaks, '' for separators)."""
+    return text.translate(_UNIT_TABLE if _wide(text) else _bmp_lists()[0])
+
+
+def syllables_of(units: str) -> str:
+    """Unit text to syllable text: each Han character becomes its syllable's symbol."""
+    return units.translate(tables().han_to_symbol if _wide(units) else _bmp_lists()[2])
+
+
+def _counts(text: str) -> bytes:
+    return text.translate(_COUNT_TABLE if _wide(text) else _bmp_lists()[1]).encode("latin-1")
 
 TENS_RX = re.compile(r"(\d?)" + TEN + r"(\d?)")
 REPEAT_RX = re.compile(f"([{HAN_CLASS}])\\1+")
-# Runs of Latin letters that may spell pinyin: every syllable has a vowel, so runs
-# without one (model codes, dtcz) are left alone without a Python call.
-LATIN_RX = re.compile(r"(?=[a-z]{2})[a-z]*[aeiouv][a-z]*")
-ANY_REPEAT_RX = re.compile(r"([^\x00-\x7f])\1")
-_TWO_LETTERS = re.compile(r"[a-z][a-z]")
-_FOUR_LETTERS = re.compile(r"[a-z]{4}")
-# Candidate initials (dtcz): alphanumeric runs, kept when they are 4-8 letters.
-ALNUM_RX = re.compile(r"[a-z0-9]{4,}")
+# Runs of Latin letters that may spell pinyin (single letters never do).
+LATIN_RX = re.compile(r"[a-z]{2,}")
+_ANY_TWICE = re.compile(r"(.)\1")
 
 
 def _tens(m: re.Match[str]) -> str:
     return (m.group(1) or "1") + (m.group(2) or "0")
 
 
-def _seg(m: re.Match[str]) -> str:
-    syllables = segment(m.group())  # None for a single letter or a run that is not pinyin
-    if syllables is None:
-        return m.group()
+def _pinyin_runs(t0: str) -> str:
+    """Latin runs that spell pinyin become syllable symbols (dang天 -> [dang]天)."""
+    # Most runs are ml, iso, usb ...: a cached lookup says there is nothing to do.
+    if not any(map(segment, LATIN_RX.findall(t0))):
+        return t0
+    pieces: list[str] = []
+    pos = 0
     sym = tables().symbol_of
-    return "".join(sym[s] for s in syllables)
+    for m in LATIN_RX.finditer(t0):
+        syllables = segment(m.group())  # cached; None for iso, cma, bw ...
+        if syllables is not None:
+            pieces.append(t0[pos:m.start()])
+            pieces.append("".join(sym[x] for x in syllables))
+            pos = m.end()
+    if not pieces:
+        return t0
+    pieces.append(t0[pos:])
+    return "".join(pieces)
 
 
-def _first_pass(text: str) -> tuple[str, bool]:
-    """Per-character fold and pinyin runs; True when a word of 4+ letters is present."""
-    t0 = text.translate(_UNIT_TABLE)
-    pair = _TWO_LETTERS.search(t0)  # a plain class is much cheaper than LATIN_RX
-    if pair is None:
-        return t0, False
-    if LATIN_RX.search(t0, pair.start()):
-        t0 = LATIN_RX.sub(_seg, t0)
-    return t0, _FOUR_LETTERS.search(t0) is not None
+def _first_pass(text: str, folded: str | None = None) -> str:
+    """Per-character fold, then Latin runs that spell pinyin become syllables."""
+    return _pinyin_runs(fold(text) if folded is None else folded)
+
+
+def _first_han_repeat(text: str) -> int:
+    """Where a Han character first comes twice in a row, or -1. The generic search is
+    four times cheaper than the Han class; digits (100) make it look a little further."""
+    pos = 0
+    while (m := _ANY_TWICE.search(text, pos)) is not None:
+        if is_han(m.group(1)):
+            return m.start()
+        pos = m.start() + 1
+    return -1
 
 
 def _finish(t0: str) -> str:
-    # Repeats collapse before the breaks go, so 款。款 stays two units. The generic
-    # search is four times cheaper than the Han class, and most text has none.
-    if ANY_REPEAT_RX.search(t0):
-        t0 = REPEAT_RX.sub(r"\1", t0)
+    # Repeats collapse before the breaks go, so 款。款 stays two units.
+    at = _first_han_repeat(t0)
+    if at >= 0:
+        t0 = t0[:at] + REPEAT_RX.sub(r"\1", t0[at:])
     t = t0.replace(MARK, "")
     if TEN in t:
         t = TENS_RX.sub(_tens, t)
@@ -280,74 +330,47 @@ def _finish(t0: str) -> str:
 
 def unit_text(text: str) -> str:
     """The unit form only (regex rules and the bench's pre-normalised text use it)."""
-    return _finish(_first_pass(text)[0])
+    return _finish(_first_pass(text))
 
 
-@dataclass(frozen=True, slots=True)
-class FastForms:
+class FastForms(NamedTuple):
     """The forms of one string without offsets: enough to decide whether to look closer."""
 
     text: str        # unit text
     y: str           # syllable text, index-aligned with ``text``
-    words: tuple[str, ...]  # whole Latin words that did not spell pinyin (initials)
-
-
-def latin_words(t0: str) -> tuple[str, ...]:
-    """Runs of 4-8 letters with no letter or digit on either side (dtcz, not dtcz2024)."""
-    return tuple(w for w in ALNUM_RX.findall(t0) if len(w) <= 8 and w.isalpha())
-
-
-_SYMBOL_REPEAT_RX = re.compile(f"([{chr(SYMBOL_BASE)}-{chr(SYMBOL_LAST)}])\\1")
-
-
-@dataclass(slots=True)
-class QuickForms:
-    """Syllable text from one translate; the unit text only when someone asks for it."""
-
-    source: str
-    y: str
-    words: tuple[str, ...]
-    _raw: str | None = None  # the per-character fold, Latin runs not yet split
-    _t: str | None = None
-
-    @property
-    def text(self) -> str:
-        if self._t is None:
-            raw = self._raw if self._raw is not None else self.source.translate(_UNIT_TABLE)
-            self._t = _finish(LATIN_RX.sub(_seg, raw))
-        return self._t
-
-
-def fast_syllables(text: str) -> QuickForms:
-    """``fast_forms`` for the common case in one translate (syllables straight away).
-
-    The syllable text equals ``fast_forms(text).y``: a repeated syllable is
-    checked against the folded characters, where only identical ones collapse.
-    """
-    y0 = text.translate(_SYLLABLE_TABLE)
-    words: tuple[str, ...] = ()
-    pair = _TWO_LETTERS.search(y0)
-    if pair is not None:
-        y0 = LATIN_RX.sub(_seg, y0)
-        if _FOUR_LETTERS.search(y0, pair.start()):
-            words = latin_words(y0)
-    raw = None
-    if _SYMBOL_REPEAT_RX.search(y0):  # 天天 collapses, 是时 does not: ask the characters
-        raw = text.translate(_UNIT_TABLE)
-        if REPEAT_RX.search(raw):
-            quick = QuickForms(text, "", words, raw)
-            quick.y = quick.text.translate(tables().han_to_symbol)
-            return quick
-    y = y0.replace(MARK, "")
-    if TEN in y:
-        y = TENS_RX.sub(_tens, y)
-    return QuickForms(text, y, words, raw)
+    folded: str      # each character folded, breaks still MARK (``normalize`` reuses it)
 
 
 def fast_forms(text: str) -> FastForms:
-    t0, latin = _first_pass(text)
-    t = _finish(t0)
-    return FastForms(t, t.translate(tables().han_to_symbol), latin_words(t0) if latin else ())
+    """Unit and syllable text without offsets (most text takes a single translate)."""
+    if _wide(text):
+        folded = fold(text)
+        t = _finish(_first_pass(text, folded))
+        return FastForms(t, syllables_of(t), folded)
+    # Every unit comes paired with its syllable symbol; a break is MARK in both
+    # halves, so one replace drops it from both and the halves stay aligned.
+    both = text.translate(_bmp_lists()[3])
+    folded = both[0::2]
+    if LATIN_RX.search(folded):
+        typed = _pinyin_runs(folded)
+        if typed is not folded:  # typed pinyin: the long way
+            t = _finish(typed)
+            return FastForms(t, syllables_of(t), folded)
+    at = _first_han_repeat(folded)
+    if at >= 0:  # collapse the same units in both halves
+        keep = [both[:2 * at]]
+        pos = at
+        for m in REPEAT_RX.finditer(folded, at):
+            keep.append(both[2 * pos:2 * m.start() + 2])
+            pos = m.end()
+        keep.append(both[2 * pos:])
+        both = "".join(keep)
+    both = both.replace(MARK, "")
+    t, y = both[0::2], both[1::2]
+    if TEN in t:
+        t = TENS_RX.sub(_tens, t)
+        y = TENS_RX.sub(_tens, y)
+    return FastForms(t, y, folded)
 
 
 # Kinds of units.
@@ -454,18 +477,6 @@ class Normalized:
     def gap_before(self, u: int) -> int:
         return self.gaps.at(u)
 
-    def latin_words(self) -> tuple[str, ...]:
-        """The words :func:`latin_words` finds in the fast pass, from the unit text."""
-        out = []
-        for m in ALNUM_RX.finditer(self.text):
-            a, b = m.span()
-            cuts = [u for u in range(a + 1, b) if self.gaps.at(u) & (GAP_SPACE | GAP_HARD)]
-            for lo, hi in zip([a, *cuts], [*cuts, b], strict=True):
-                word = self.text[lo:hi]
-                if 4 <= len(word) <= 8 and word.isalpha():
-                    out.append(word)
-        return tuple(out)
-
     def whole(self, u0: int, u1: int) -> bool:
         """True when [u0, u1) does not cut a unit group (a split Latin run, 二十四)."""
         if u0 > 0 and self.starts[u0 - 1] == self.starts[u0]:
@@ -534,7 +545,7 @@ def _tens_edits(text: str) -> list[_Edit]:
     return [(m.start(), m.end(), _tens(m)) for m in TENS_RX.finditer(text)]
 
 
-def normalize(source: str) -> Normalized:
+def normalize(source: str, forms: FastForms | None = None) -> Normalized:
     """Unit and syllable forms of ``source`` with offsets, gaps and collapsed repeats.
 
     Produces exactly the strings of :func:`fast_forms` (the tests check it). The
@@ -542,10 +553,10 @@ def normalize(source: str) -> Normalized:
     only where a match needs them.
     """
     n = len(source)
-    counts = source.translate(_COUNT_TABLE).encode("latin-1")
+    counts = _counts(source)
     # Mostly every character gives zero or one unit: the offsets come out of C.
     starts = _starts_slow(source) if b"\x02" in counts else list(compress(range(n), counts))
-    text = source.translate(_UNIT_TABLE).replace(MARK, "")
+    text = (fold(source) if forms is None else forms.folded).replace(MARK, "")
     ends: list[int] | None = None
     repeat_: list[bool] | None = None
     gaps = Gaps(source, starts, ends)
@@ -553,7 +564,7 @@ def normalize(source: str) -> Normalized:
         if kind == "pinyin":
             edits = _pinyin_edits(text, gaps) if LATIN_RX.search(text) else []
         elif kind == "repeat":
-            edits = _repeat_edits(text, gaps) if ANY_REPEAT_RX.search(text) else []
+            edits = _repeat_edits(text, gaps) if _first_han_repeat(text) >= 0 else []
         else:
             edits = _tens_edits(text) if TEN in text else []
         if not edits:
@@ -564,7 +575,7 @@ def normalize(source: str) -> Normalized:
         text, starts, ends, repeat_ = _replace(edits, text, starts, ends, repeat_,
                                                kind == "repeat")
         gaps = Gaps(source, starts, ends)
-    y = text.translate(tables().han_to_symbol)
+    y = syllables_of(text) if forms is None else forms.y
     return Normalized(source, text, y, starts, ends, repeat_, gaps)
 
 
@@ -587,7 +598,7 @@ def flags_of(text: str) -> int:
     out = 0
     for c in text:
         out |= _FLAG_TABLE[ord(c)]
-    t = _first_pass(text)[0].replace(MARK, "")
+    t = _first_pass(text).replace(MARK, "")
     if TEN in t:
         t = TENS_RX.sub(_tens, t)
     if REPEAT_RX.search(t):  # 认证证书 collapses to 认证书 on both sides: no evasion

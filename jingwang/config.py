@@ -43,6 +43,10 @@ class SourceConfig(_Strict):
     interval: float = 3600.0
     enabled: bool = True
     region: str | None = None
+    # Per-source crawler overrides of the platform profile (None: the profile decides).
+    robots: Literal["respect", "ignore"] | None = None
+    user_agent: str | None = None
+    proxies: list[str] = Field(default_factory=list)
 
     @field_validator("interval", mode="before")
     @classmethod
@@ -122,6 +126,39 @@ class SandboxConfig(_Strict):
     seed: int = 20231117
 
 
+class SchedulerConfig(_Strict):
+    """How ``jingwang run`` fires sources (APScheduler; schedules persist in the database)."""
+
+    jitter: float = 30.0  # at most this random delay per run, and at most a tenth of the interval
+    misfire_grace: float | None = None  # a run missed by longer is skipped; None: always run once
+
+    @field_validator("jitter", "misfire_grace", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> float | None:
+        if value is None:
+            return None
+        seconds = parse_duration(value)
+        if seconds < 0:
+            raise ValueError("must not be negative")
+        return seconds
+
+
+class QueueConfig(_Strict):
+    """The crawl queue of the many-machine mode (procrastinate on PostgreSQL)."""
+
+    concurrency: int = Field(default=1, ge=1, le=64)  # crawl jobs one worker runs at once
+    heartbeat: float = 10.0  # how often a worker says it is alive
+    stalled_after: float = 60.0  # a worker silent this long is dead; its job runs again
+
+    @field_validator("heartbeat", "stalled_after", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> float:
+        seconds = parse_duration(value)
+        if seconds < 0.5:
+            raise ValueError("must be at least 0.5s")
+        return seconds
+
+
 class Settings(_Strict):
     """Everything ``jingwang run`` needs; paths are relative to the working directory."""
 
@@ -135,6 +172,8 @@ class Settings(_Strict):
     channels: list[ChannelConfig] = Field(default_factory=lambda: [
         ChannelConfig(name="log", type="log")])
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    queue: QueueConfig = Field(default_factory=QueueConfig)
 
     @field_validator("sources")
     @classmethod

@@ -1,5 +1,10 @@
 """``jingwang run``: schedules every source, dispatches alerts and serves the web UI.
 
+Roles: ``all`` (the default, one machine) crawls in this process; ``scheduler``
+(many machines) enqueues each due source for ``jingwang worker`` processes instead
+and puts the jobs of dead workers back in the queue; ``web`` only serves the web UI.
+Schedules live in the database (:mod:`jingwang.scheduling`), so they survive restarts.
+
 SIGINT/SIGTERM stop it cleanly: the crawl in progress finishes its current page
 (each listing is stored in its own transaction), then everything shuts down.
 """
@@ -17,22 +22,33 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from procrastinate import App
 
 from alerts.channels import build_channels
 from alerts.dispatcher import Dispatcher
 from alerts.jobs import SCHEDULED_EVERY, TAKEDOWN_EVERY, Alerting, AlertJobs, load_alerting
 from crawler.profiles import Profile, load_profiles
+from detectors.ocr import default_reader
 from detectors.suite import DetectorSuite
+from jingwang import jobs
 from jingwang.config import Settings, SourceConfig
 from jingwang.errors import ConfigError
+from jingwang.health import HEARTBEAT_EVERY, Health, add_ops_routes, ops_app
+from jingwang.logs import bind_run
+from jingwang.metrics import Exporter, ProgressMeter
 from jingwang.pipeline import Pipeline, RunSummary
+from jingwang.resilient_store import ResilientStore
+from jingwang.scheduling import Scheduler, make_scheduler, set_target, sync_source_jobs
 from store.db import make_engine
 from store.evidence import EvidenceStore
+from store.image_texts import StoredImageTexts
 from store.service import Store
 
 log = logging.getLogger("jingwang.daemon")
+
+ROLES = ("all", "scheduler", "web")
+RECOVER_EVERY = 10.0  # at most this long between looks for jobs of dead workers
 
 
 class _QuietServer(uvicorn.Server):
@@ -55,7 +71,11 @@ def check_sources(settings: Settings, profiles: dict[str, Profile], config_path:
 
 @dataclass
 class Components:
-    """Everything built from the settings, shared by ``run`` and ``crawl``."""
+    """Everything built from the settings, shared by ``run``, ``worker`` and ``crawl``.
+
+    ``crawl_store`` is the store the pipeline writes through; with ``resilient`` it
+    waits out database outages (long-running processes), else it is ``store``.
+    """
 
     settings: Settings
     store: Store
@@ -64,40 +84,87 @@ class Components:
     pipeline: Pipeline
     base_urls: dict[str, str] = field(default_factory=dict)
     alerting: Alerting = field(default_factory=Alerting)
+    crawl_store: ResilientStore | None = None
 
 
 def build(settings: Settings, *, config_path: Path,
-          base_urls: dict[str, str] | None = None) -> Components:
+          base_urls: dict[str, str] | None = None, resilient: bool = False) -> Components:
     """Load profiles and lexicon (bad files stop start-up with file:line) and wire stages."""
     profiles = load_profiles(settings.platforms_dir)
     check_sources(settings, profiles, config_path)
     suite = DetectorSuite.from_paths(lexicon_dir=settings.lexicon_dir)
     alerting = load_alerting(settings, config_path=config_path)
     engine = make_engine(settings.database_url)
-    store = Store(engine, EvidenceStore(settings.evidence_dir), router=alerting.router)
-    pipeline = Pipeline(store=store, suite=suite, profiles=profiles,
-                        channels=[c.name for c in settings.channels], base_urls=base_urls)
+    evidence = EvidenceStore(settings.evidence_dir)
+    store = Store(engine, evidence, router=alerting.router)
+    crawl_store = (ResilientStore(engine, evidence, router=alerting.router) if resilient
+                   else None)
+    # Listing pictures are read by OCR (off when it is not installed); texts cached by hash.
+    previous = StoredImageTexts(engine)
+    images = default_reader(settings.evidence_dir, previous=crawl_store.wrap(
+        "image texts lookup", previous) if crawl_store is not None else previous)
+    pipeline = Pipeline(store=crawl_store or store, suite=suite, profiles=profiles,
+                        channels=[c.name for c in settings.channels], base_urls=base_urls,
+                        images=images)
     return Components(settings, store, suite, profiles, pipeline, dict(base_urls or {}),
-                      alerting)
+                      alerting, crawl_store)
+
+
+async def run_measured(pipeline: Pipeline, source: SourceConfig, *,
+                       stop: asyncio.Event | None) -> RunSummary:
+    """One run of ``source`` with metrics, its log lines tagged with source and run id."""
+    with bind_run(source.name):
+        meter = ProgressMeter(source.name)
+        summary = await pipeline.run_source(source, stop=stop, on_progress=meter)
+        meter.finish(summary)
+        return summary
 
 
 class Daemon:
-    def __init__(self, components: Components, *, serve_web: bool = True,
-                 sandbox_app: Any | None = None) -> None:
+    def __init__(self, components: Components, *, role: str = "all", serve_web: bool = True,
+                 sandbox_app: Any | None = None, ops_port: int | None = None) -> None:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+        if role == "scheduler" and not jobs.is_postgresql(components.settings.database_url):
+            raise ValueError("--role scheduler needs PostgreSQL (the crawl queue lives there)")
         self.c = components
-        self.serve_web = serve_web
+        self.role = role
+        self.serve_web = serve_web or role == "web"
         self.sandbox_app = sandbox_app
+        self.ops_port = ops_port
         self.stop = asyncio.Event()
         self.running: set[asyncio.Task[RunSummary]] = set()
         self.last_runs: dict[str, dict[str, Any]] = {}
+        self.queue: App | None = None
+        self.health = Health(role=role, engine=components.store.engine,
+                             sources=components.settings.sources,
+                             has_scheduler=role in ("all", "scheduler"))
+        self.health.running = lambda: len(self.running)
+        self.health.last_runs = self.last_runs
+        # Database gauges come from the processes serving the web UI only, so that
+        # Prometheus does not get them from every process.
+        self.exporter = Exporter(components.store.engine if self.serve_web else None)
+        if components.crawl_store is not None:
+            components.crawl_store.watch(self.stop.is_set)
 
-    def health(self) -> dict[str, Any]:
-        return {"sources": self.last_runs, "running": len(self.running)}
+    def health_info(self) -> dict[str, Any]:
+        return self.health.live()
+
+    def _source(self, name: str) -> SourceConfig | None:
+        return next((s for s in self.c.settings.sources if s.name == name), None)
+
+    async def fire(self, name: str) -> None:
+        """A source fell due: crawl it here, or queue it for a worker."""
+        source = self._source(name)
+        if source is None or not source.enabled or self.stop.is_set():
+            return
+        if self.queue is not None:
+            await jobs.defer_crawl(self.queue, name)
+        else:
+            await self._run_source(source)
 
     async def _run_source(self, source: SourceConfig) -> None:
-        if self.stop.is_set():
-            return
-        task = asyncio.create_task(self.c.pipeline.run_source(source, stop=self.stop))
+        task = asyncio.create_task(run_measured(self.c.pipeline, source, stop=self.stop))
         self.running.add(task)
         try:
             # Shielded: stopping the scheduler cancels its job coroutines, but a crawl
@@ -109,81 +176,123 @@ class Daemon:
         finally:
             self.running.discard(task)
 
-    def _schedule(self, scheduler: AsyncIOScheduler) -> None:
+    def _schedule_extras(self, scheduler: Scheduler) -> None:
+        """Digests, reminders, takedown re-checks, the heartbeat that /readyz watches, and
+        (scheduler role) the recovery of dead workers' jobs; all in memory, each pass
+        idempotent, so they need no persistence."""
         now = datetime.now(UTC)
-        for i, source in enumerate(self.c.settings.sources):
-            if not source.enabled:
-                continue
-            scheduler.add_job(
-                self._run_source, IntervalTrigger(seconds=source.interval, jitter=5),
-                args=[source], id=f"source:{source.name}", name=source.name,
-                max_instances=1, coalesce=True, misfire_grace_time=int(source.interval),
-                next_run_time=now + timedelta(seconds=0.5 + i), replace_existing=True)
-
-    def _schedule_alerts(self, scheduler: AsyncIOScheduler) -> None:
-        """Digests, reminders and takedown re-checks (each pass is idempotent)."""
-        jobs = AlertJobs(self.c.settings, self.c.store, self.c.alerting,
-                         profiles=self.c.profiles, base_urls=self.c.base_urls)
-        now = datetime.now(UTC)
-        scheduler.add_job(jobs.run_scheduled, IntervalTrigger(seconds=SCHEDULED_EVERY),
+        scheduler.add_job(self.health.beat, IntervalTrigger(seconds=HEARTBEAT_EVERY),
+                          id="ops:heartbeat", next_run_time=now, replace_existing=True)
+        jobs_ = AlertJobs(self.c.settings, self.c.store, self.c.alerting,
+                          profiles=self.c.profiles, base_urls=self.c.base_urls)
+        scheduler.add_job(jobs_.run_scheduled, IntervalTrigger(seconds=SCHEDULED_EVERY),
                           id="alerts:scheduled", max_instances=1, coalesce=True,
                           next_run_time=now + timedelta(seconds=5), replace_existing=True)
-        scheduler.add_job(jobs.run_takedown, IntervalTrigger(seconds=TAKEDOWN_EVERY),
+        scheduler.add_job(jobs_.run_takedown, IntervalTrigger(seconds=TAKEDOWN_EVERY),
                           id="alerts:takedown", max_instances=1, coalesce=True,
                           next_run_time=now + timedelta(seconds=10), replace_existing=True)
+        if self.queue is not None:
+            every = min(RECOVER_EVERY, max(1.0, self.c.settings.queue.stalled_after / 3))
+            scheduler.add_job(self._recover, IntervalTrigger(seconds=every),
+                              id="queue:recover", max_instances=1, coalesce=True,
+                              next_run_time=now + timedelta(seconds=1), replace_existing=True)
+
+    async def _recover(self) -> None:
+        assert self.queue is not None
+        try:
+            await jobs.recover_stalled(self.queue,
+                                       stalled_after=self.c.settings.queue.stalled_after)
+        except Exception as exc:  # the database may be away; the next pass tries again
+            log.warning("looking for jobs of dead workers failed: %s", exc)
+
+    async def _start_servers(self) -> tuple[list[uvicorn.Server], list[asyncio.Task[None]]]:
+        settings = self.c.settings
+        apps: list[tuple[Any, int]] = []
+        if self.sandbox_app is not None:
+            apps.append((self.sandbox_app, settings.sandbox.port))
+        host = settings.web.host
+        if self.serve_web:
+            from review.app import create_app
+
+            web = create_app(store=self.c.store, health=self.health_info)
+            add_ops_routes(web, self.health, self.exporter)
+            apps.append((web, settings.web.port))
+        elif self.ops_port is not None:
+            apps.append((ops_app(self.health, self.exporter), self.ops_port))
+        servers: list[uvicorn.Server] = []
+        for app, port in apps:
+            bind = settings.sandbox.host if app is self.sandbox_app else host
+            servers.append(_QuietServer(uvicorn.Config(app, host=bind, port=port,
+                                                       log_level="warning", lifespan="off")))
+        tasks = [asyncio.create_task(s.serve()) for s in servers]
+        for server in servers:
+            while not server.started and not any(t.done() for t in tasks):
+                await asyncio.sleep(0.05)
+        for task in tasks:
+            if task.done() and task.exception():
+                raise RuntimeError(f"web server failed to start: {task.exception()}")
+        return servers, tasks
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._request_stop, sig)
-
-        servers: list[uvicorn.Server] = []
+        servers, server_tasks = await self._start_servers()
         settings = self.c.settings
-        if self.sandbox_app is not None:
-            servers.append(_QuietServer(uvicorn.Config(
-                self.sandbox_app, host=settings.sandbox.host, port=settings.sandbox.port,
-                log_level="warning", lifespan="off")))
-        if self.serve_web:
-            from review.app import create_app
+        try:
+            if self.role == "web":
+                log.info("jingwang web on http://%s:%d", settings.web.host, settings.web.port)
+                await self.stop.wait()
+            else:
+                await self._schedule_and_wait()
+        finally:
+            for server in servers:
+                server.should_exit = True
+            await asyncio.gather(*server_tasks, return_exceptions=True)
+        log.info("stopped cleanly")
 
-            web = create_app(store=self.c.store, health=self.health)
-            servers.append(_QuietServer(uvicorn.Config(
-                web, host=settings.web.host, port=settings.web.port, log_level="warning",
-                lifespan="off")))
-        server_tasks = [asyncio.create_task(s.serve()) for s in servers]
-        for server in servers:
-            while not server.started and not any(t.done() for t in server_tasks):
-                await asyncio.sleep(0.05)
-        for task in server_tasks:
-            if task.done() and task.exception():
-                raise RuntimeError(f"web server failed to start: {task.exception()}")
-
+    async def _schedule_and_wait(self) -> None:
+        settings = self.c.settings
         channels = build_channels(settings.channels, base_url=settings.web.base_url or
                                   f"http://{settings.web.host}:{settings.web.port}")
         alerts = settings.alerts
         dispatcher = Dispatcher(self.c.store, channels, max_attempts=alerts.max_attempts,
                                 base_delay=alerts.retry_base, max_delay=alerts.retry_max)
         dispatch_task = asyncio.create_task(dispatcher.run_forever(self.stop))
+        queue_context: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
+        if self.role == "scheduler":
+            self.queue = jobs.make_app(settings.database_url)
+            queue_context = self.queue.open_async()
+        elif self.c.crawl_store is not None:
+            # The only crawler: a run still marked running was cut off by a crash.
+            await asyncio.to_thread(self.c.crawl_store.close_orphaned_runs)
+        scheduler, job_engine = make_scheduler(settings.database_url)
+        async with queue_context:
+            set_target(self.fire)
+            try:
+                scheduler.start(paused=True)
+                sync_source_jobs(scheduler, settings.sources, settings.scheduler)
+                self._schedule_extras(scheduler)
+                scheduler.resume()
+                self.health.scheduler_state = "running"
+                log.info("jingwang %s running: %d sources%s", self.role, len(settings.sources),
+                         f", web on http://{settings.web.host}:{settings.web.port}"
+                         if self.serve_web else "")
+                await self.stop.wait()
 
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        self._schedule(scheduler)
-        self._schedule_alerts(scheduler)
-        scheduler.start()
-        log.info("jingwang running: %d sources, web on http://%s:%d",
-                 len(settings.sources), settings.web.host, settings.web.port)
-        await self.stop.wait()
-
-        log.info("stopping: letting %d running crawl(s) finish their current page",
-                 len(self.running))
-        scheduler.pause()
-        if self.running:
-            await asyncio.gather(*self.running, return_exceptions=True)
-        scheduler.shutdown(wait=False)
-        await dispatch_task
-        for server in servers:
-            server.should_exit = True
-        await asyncio.gather(*server_tasks, return_exceptions=True)
-        log.info("stopped cleanly")
+                self.health.scheduler_state = "stopping"
+                log.info("stopping: letting %d running crawl(s) finish their current page",
+                         len(self.running))
+                scheduler.pause()
+                if self.running:
+                    await asyncio.gather(*self.running, return_exceptions=True)
+            finally:
+                set_target(None)
+                if scheduler.running:
+                    scheduler.shutdown(wait=False)
+                self.stop.set()  # also when start-up failed: the dispatcher must end
+                await dispatch_task
+                job_engine.dispose()
 
     def _request_stop(self, sig: int) -> None:
         if self.stop.is_set():

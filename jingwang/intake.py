@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from crawler.profiles import Profile
-from crawler.ssrf import BlockedAddressError, ResolveError, check_url
+from crawler.ssrf import BlockedAddressError, ResolveError, check_url, host_and_port
 from jingwang.config import SourceConfig
 from jingwang.pipeline import Pipeline, RunSummary
 
 DEFAULT_SOURCE = "submit"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +28,11 @@ class Refusal:
 
 
 def _origin(url: str) -> tuple[str, int] | None:
+    """Host and port as the HTTP client parses them (a second parser could disagree)."""
     try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
+        return host_and_port(url.strip())
+    except BlockedAddressError:
         return None
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    return parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme]
 
 
 def match_profile(url: str, profiles: Mapping[str, Profile]) -> Profile | None:

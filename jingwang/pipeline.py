@@ -13,17 +13,18 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from playwright.async_api import Error as PlaywrightError
 
-from crawler.events import Blocked, FetchFailed, PageDone, ParseFailure, Removed
+from crawler.events import Blocked, CrawlEvent, FetchFailed, PageDone, ParseFailure, Removed
 from crawler.fetch_browser import BrowserFetcher, BrowserPool, BrowserUnavailable
 from crawler.fetch_http import FetchError, HttpFetcher
 from crawler.profiles import InfiniteScroll, Profile
 from crawler.run import URL_BATCH, crawl_source, source_profile
+from detectors.ocr import ImageReader, ImageText
 from detectors.suite import DetectorSuite
 from jingwang.config import SourceConfig
 from jingwang.records import CrawledListing
@@ -32,6 +33,7 @@ from store.service import Store
 log = logging.getLogger("jingwang.pipeline")
 
 MAX_BLOCK_BACKOFF = 24 * 3600.0
+QUEUE_SIZE = 200  # crawled events waiting to be stored
 NOTICE_SOURCE_BLOCKED = "source_blocked"
 
 
@@ -62,6 +64,8 @@ class RunSummary:
     blocked: int = 0
     screenshots: int = 0
     screenshot_errors: int = 0
+    images_read: int = 0  # pictures OCR read in this run (cached and reused ones not counted)
+    image_problems: int = 0  # pictures refused or not downloaded (recorded, never fatal)
     error: str | None = None
     resume_at: datetime | None = None  # a blocked or skipped source's next allowed run
     flagged: set[str] = field(default_factory=set)
@@ -83,6 +87,42 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+async def _overlapped(events: AsyncGenerator[CrawlEvent, None],
+                      handle: Callable[[CrawlEvent], Awaitable[None]]) -> None:
+    """Handle events (store, detect, screenshot) while the crawl fetches the next pages.
+
+    Storing is the slow part of a run; on its own task it overlaps the network waits.
+    Events are handled one at a time, in crawl order; the queue is bounded so a slow
+    store holds the crawl back. Whatever was crawled is stored, also when the crawl
+    fails; a store failure ends the crawl and is raised.
+    """
+    queue: asyncio.Queue[CrawlEvent | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
+
+    async def consume() -> None:
+        while (event := await queue.get()) is not None:
+            await handle(event)
+
+    consumer = asyncio.create_task(consume())
+    try:
+        async with contextlib.aclosing(events):
+            async for event in events:
+                put = asyncio.ensure_future(queue.put(event))
+                await asyncio.wait({put, consumer}, return_when=asyncio.FIRST_COMPLETED)
+                if not put.done():  # the consumer failed while the queue was full
+                    put.cancel()
+                if consumer.done():
+                    break
+    finally:
+        if not consumer.done():
+            try:
+                queue.put_nowait(None)  # store what is queued, then stop
+            except asyncio.QueueFull:
+                await asyncio.wait({asyncio.ensure_future(queue.put(None)), consumer},
+                                   return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.gather(consumer, return_exceptions=True)
+    consumer.result()  # a store failure is the run's failure
+
+
 class Pipeline:
     """Runs sources; every stage is passed in so tests hand in real local ones.
 
@@ -96,6 +136,7 @@ class Pipeline:
                  channels: Sequence[str], base_urls: Mapping[str, str] | None = None,
                  fetcher_factory: Callable[[Profile], HttpFetcher] | None = None,
                  browser: BrowserPool | None = None, screenshots: bool = False,
+                 images: ImageReader | None = None,
                  clock: Callable[[], datetime] = _utcnow) -> None:
         self.store = store
         self.suite = suite
@@ -105,6 +146,7 @@ class Pipeline:
         self.fetcher_factory = fetcher_factory or (lambda profile: HttpFetcher(profile))
         self.browser = browser
         self.screenshots = screenshots
+        self.images = images  # reads listing pictures (OCR) before storing; None: off
         self.clock = clock
 
     def profile_for(self, source: SourceConfig) -> Profile:
@@ -120,6 +162,18 @@ class Pipeline:
             return None
         resume = last + timedelta(seconds=block_backoff(streak, source.interval))
         return resume if resume > self.clock() else None
+
+    @contextlib.asynccontextmanager
+    async def shared_browser(self, *, size: int = 6) -> AsyncIterator[BrowserPool]:
+        """One Chromium for every run inside the block — for the daemon, its whole life
+        (launched on first use, closed when the block ends)."""
+        pool = BrowserPool(size=size)
+        previous, self.browser = self.browser, pool
+        try:
+            yield pool
+        finally:
+            self.browser = previous
+            await pool.close()
 
     @contextlib.asynccontextmanager
     async def _browser_pool(self, profile: Profile) -> AsyncIterator[BrowserPool]:
@@ -155,21 +209,27 @@ class Pipeline:
                             resume.isoformat())
                 return summary
         summary.run_id = await asyncio.to_thread(self.store.start_run, source.name)
-        blocked: Blocked | None = None
+        blocked: list[Blocked] = []
         try:
             profile = self.profile_for(source)
             async with self.fetcher_factory(profile) as fetcher, \
                     self._browser_pool(profile) as pool:
                 browser = BrowserFetcher(pool, fetcher, timeout=profile.browser.timeout,
                                          wait_timeout=profile.browser.wait_timeout)
-                async for event in crawl_source(
-                        source, profile, fetcher, stop=stop,
-                        browser=browser if profile.render == "browser" else None):
+                events = crawl_source(source, profile, fetcher, stop=stop,
+                                      browser=browser if profile.render == "browser" else None)
+                if self.images is not None:  # image texts are read ahead, in worker processes
+                    events = self.images.stream(
+                        events, fetcher, on_image=lambda image: self._image_read(summary, image))
+
+                async def handle(event: CrawlEvent) -> None:
                     await self._handle(summary, event, source, browser)
                     if isinstance(event, Blocked):
-                        blocked = event
+                        blocked.append(event)
                     if on_progress:
                         on_progress(summary)
+
+                await _overlapped(events, handle)
             stopped = stop is not None and stop.is_set()
             summary.status = "interrupted" if stopped else (
                 "partial" if summary.errors or summary.parse_failures or summary.blocked
@@ -178,12 +238,12 @@ class Pipeline:
             log.exception("source %s: run %d failed", source.name, summary.run_id)
             summary.status = "failed"
             summary.error = f"{type(exc).__name__}: {exc}"
-        if blocked is not None:
-            summary.error = summary.error or f"被平台拦截：{blocked.reason}（{blocked.url}）"
+        if blocked:
+            summary.error = summary.error or f"被平台拦截：{blocked[0].reason}（{blocked[0].url}）"
         await asyncio.to_thread(self.store.finish_run, summary.run_id, status=summary.status,
                                 stats=summary.stats(), error=summary.error)
-        if blocked is not None:
-            await self._notify_blocked(summary, source, blocked)
+        if blocked:
+            await self._notify_blocked(summary, source, blocked[0])
         log.info("source %s: run %d %s: %s", source.name, summary.run_id, summary.status,
                  summary.stats(), extra={"crawl_run_id": summary.run_id})
         return summary
@@ -219,6 +279,14 @@ class Pipeline:
             summary.removed += 1
             await asyncio.to_thread(self.store.mark_removed, platform=source.platform,
                                     url=event.url, at=self.clock())
+
+    async def _image_read(self, summary: RunSummary, image: ImageText) -> None:
+        """Count a picture; one that was refused or not downloaded is recorded on the run."""
+        summary.images_read += image.status == "read"
+        if image.problem:
+            summary.image_problems += 1
+            await asyncio.to_thread(self.store.record_failure, summary.run_id, url=image.url,
+                                    kind="fetch", problem=image.describe())
 
     async def _screenshot(self, summary: RunSummary, item: CrawledListing, version_id: int,
                           browser: BrowserFetcher) -> None:

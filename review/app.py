@@ -35,7 +35,9 @@ from store.workbench import Workbench
 
 log = logging.getLogger("jingwang.review")
 
-PUBLIC_PATHS = frozenset({"/login", "/healthz"})
+# /readyz and /metrics are added by the daemon (jingwang.health); protect them at the
+# network level (docs/deploy.md).
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/readyz", "/metrics"})
 PUBLIC_PREFIXES = ("/static/",)
 API_PREFIXES = ("/api/", "/openapi.json")
 DEMO_ADMIN_ENV = "JINGWANG_DEMO_ADMIN"

@@ -252,7 +252,11 @@ def generate(seed: int = DEFAULT_SEED) -> Catalog:
             tags=tuple(dict.fromkeys(draft.tags)), categories=frozenset(draft.categories),
             evasions=tuple(k for k in EVASION_KINDS if k in applied), kind=draft.kind,
             hostile=draft.hostile))
-    return Catalog(seed, shops, listings, images)
+    # Listings whose certificate evidence is a picture (imported here: they build
+    # SandboxListing and ImageSpec of this module).
+    from sandbox.cert_listings import certificate_listings
+    extra, pictures = certificate_listings(seed, plans, shop_ids, first=len(listings) + 1)
+    return Catalog(seed, shops, [*listings, *extra], [*images, *pictures])
 
 
 def _contrast(rng: Random) -> tuple[int, int, int]:

@@ -6,13 +6,16 @@ import io
 
 from PIL import Image, ImageDraw
 
+from sandbox.certificates import DocumentImage, render
 from sandbox.data import ImageSpec
 
 SIZE = 240
 
 
 def draw_png(spec: ImageSpec) -> bytes:
-    """A flat picture of a product-like shape on the listing's colour."""
+    """A flat picture of a product-like shape on the listing's colour (or a document)."""
+    if isinstance(spec, DocumentImage):
+        return render(spec.document)
     image = Image.new("RGB", (SIZE, SIZE), spec.background)
     pen = ImageDraw.Draw(image)
     fg, m = spec.foreground, SIZE // 2

@@ -273,5 +273,5 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-from store import models_review as _models_review  # noqa: E402, F401  (workbench tables)
 from store import models_alerts as _models_alerts  # noqa: E402, F401  (alert tables)
+from store import models_review as _models_review  # noqa: E402, F401  (workbench tables)

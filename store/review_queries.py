@@ -132,15 +132,24 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def case_categories(category: str) -> ColumnElement[bool]:
+    """Leads whose categories include ``category``, in each backend's indexable form."""
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    contains = cast(Lead.categories, JSONB).contains([category])
+    like = cast(Lead.categories, String).like(_like(f'"{category}"'), escape="\\")
+    return _by_dialect(contains, like)
+
+
 def _conditions(flt: QueueFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if flt.statuses:
         where.append(Lead.status.in_(flt.statuses))
     if flt.category:
-        # categories is a JSON list of plain identifiers; its text holds "name" with quotes
-        # on both backends, so a LIKE on the quoted name is exact.
-        where.append(cast(Lead.categories, String).like(_like(f'"{flt.category}"'),
-                                                        escape="\\"))
+        # categories is a JSON list of plain identifiers. PostgreSQL: JSONB containment,
+        # which the GIN index ix_lead_categories serves. SQLite: its text holds "name"
+        # with quotes, so a LIKE on the quoted name is exact.
+        where.append(case_categories(flt.category))
     if flt.platform:
         where.append(Seller.platform == flt.platform)
     if flt.unit:
@@ -211,10 +220,14 @@ class ReviewQueries:
     def queue(self, flt: QueueFilter, *, limit: int, offset: int) -> QueuePage:
         where = _conditions(flt)
         with self._read() as session:
+            count = select(func.count()).select_from(Lead)
+            if flt.platform or (flt.text or "").strip():
+                # Every lead has its seller; join it only when a condition reads it
+                # (PostgreSQL cannot drop an unused inner join, and on a big queue the
+                # join is most of the count's time).
+                count = count.join(Seller, Seller.id == Lead.seller_id)
             total = int(session.scalar(
-                select(func.count()).select_from(Lead)
-                .join(Seller, Seller.id == Lead.seller_id)
-                .outerjoin(LeadReview, LeadReview.lead_id == Lead.id)
+                count.outerjoin(LeadReview, LeadReview.lead_id == Lead.id)
                 .where(*where)) or 0)
             found = session.execute(self._base().where(*where).order_by(*_ordering(flt.sort))
                                     .limit(limit).offset(offset)).all()

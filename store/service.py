@@ -463,11 +463,12 @@ class Store:
             name = self.router.unit_name(unit) if self.router is not None else None
             targets.append((ReferralKind.UNIT, (name or unit)[:255]))
             labels = lead_steps.labels(session, lead, "referred", referral="unit")
-            routed = announce(session, self.router, labels, payload=payload, now=now,
+            body = {**payload, "referral": "unit", "note": note}
+            routed = announce(session, self.router, labels, payload=body, now=now,
                               event_key="referred-unit", unit=unit)
             if self.router is not None and not routed and name is None:
                 # A unit the configuration does not know: the route tree decides.
-                announce(session, self.router, labels, payload=payload, now=now,
+                announce(session, self.router, labels, payload=body, now=now,
                          event_key="referred-unit")
             lead_steps.set_unit_if_unset(session, lead.id, name or unit, now)
         if referral.platform:
@@ -475,12 +476,14 @@ class Store:
             targets.extend((ReferralKind.PLATFORM, p) for p in platforms)
             announce(session, self.router,
                      lead_steps.labels(session, lead, "referred", referral="platform"),
-                     payload=payload, now=now, event_key="referred-platform")
+                     payload={**payload, "referral": "platform", "note": note}, now=now,
+                     event_key="referred-platform")
         if referral.police:
             targets.append((ReferralKind.POLICE, POLICE_TARGET))
             announce(session, self.router,
                      lead_steps.labels(session, lead, "referred", referral="police"),
-                     payload=payload, now=now, event_key="referred-police")
+                     payload={**payload, "referral": "police", "note": note}, now=now,
+                     event_key="referred-police")
         for kind, target in targets:
             session.add(LeadReferral(lead_id=lead.id, kind=kind, target=target, note=note,
                                      actor=actor[:255], at=now))
@@ -523,7 +526,7 @@ class Store:
                 "outbox_failed": count(session, Outbox, Outbox.status == OutboxStatus.FAILED),
             }
 
-    # -- crawler support: screenshots, evidence checks, blocked sources, re-checks -----
+    # -- crawler support: screenshots, evidence checks, blocked sources ---------------
 
     def attach_screenshot(self, version_id: int, capture: Capture) -> str:
         """Store ``capture.screenshot`` as evidence of a version, with a capture record of its own.
@@ -607,13 +610,3 @@ class Store:
                                    next_attempt_at=now, created_at=now))
                 added += 1
         return added
-
-    def listings_to_recheck(self, *, platform: str, limit: int = 100) -> list[str]:
-        """URLs of the platform's listings not known to be removed, least recently seen first
-        (for a re-check run that notices removals and edits)."""
-        with self._read() as session:
-            return [url for url in session.scalars(
-                select(ListingRow.url)
-                .where(ListingRow.platform == platform, ListingRow.removed_at.is_(None),
-                       ListingRow.url.is_not(None))
-                .order_by(ListingRow.last_seen_at, ListingRow.id).limit(limit)) if url]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from store.db import make_engine, upgrade
 from store.evidence import EvidenceStore
 from store.service import Store
 from tests.servers import UvicornThread
+from tests.support.aio import run as run_async
 from tests.support.factories import crawled, new_run, phrase_detector
 
 
@@ -72,15 +72,15 @@ def test_lead_alert_is_delivered_once_after_the_channel_comes_back(
                             clock=clock, base_delay=60)
 
     state.up = False
-    stats = asyncio.run(dispatcher.run_once())
+    stats = run_async(dispatcher.run_once())
     assert (stats.delivered, stats.retried) == (1, 1)  # log delivered, webhook postponed
     assert state.received == []
-    assert asyncio.run(dispatcher.run_once()).delivered == 0  # not due yet
+    assert run_async(dispatcher.run_once()).delivered == 0  # not due yet
 
     state.up = True
     clock.now += timedelta(hours=2)
-    assert asyncio.run(dispatcher.run_once()).delivered == 1
-    assert asyncio.run(dispatcher.run_once()).delivered == 0
+    assert run_async(dispatcher.run_once()).delivered == 1
+    assert run_async(dispatcher.run_once()).delivered == 0
     assert len(state.received) == 1
     payload = state.received[0]
     assert payload["lead_id"] == result.lead_id
@@ -91,7 +91,7 @@ def test_lead_alert_is_delivered_once_after_the_channel_comes_back(
 def test_unknown_channel_gives_up_without_retrying(store: Store) -> None:
     run = new_run(store)
     store.ingest(run, crawled("sb-2"), phrase_detector(), channels=["missing"])
-    stats = asyncio.run(Dispatcher(store, {}).run_once())
+    stats = run_async(Dispatcher(store, {}).run_once())
     assert (stats.delivered, stats.failed, stats.retried) == (0, 1, 0)
 
 

@@ -3,7 +3,6 @@ against the sandbox's own ground truth."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
@@ -12,6 +11,7 @@ import pytest
 from jingwang.config import Settings, SourceConfig
 from jingwang.daemon import build
 from store.db import upgrade
+from tests.support.aio import run as run_async
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = ["认证", "检测报告", "证书", "3C"]
@@ -28,7 +28,7 @@ def crawl_result(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory):  #
                         sources=[source])
     components = build(settings, config_path=tmp / "none.yaml",
                        base_urls={"sandbox": sandbox_url})
-    summary = asyncio.run(components.pipeline.run_source(source))
+    summary = run_async(components.pipeline.run_source(source))
     truth = httpx.get(f"{sandbox_url}/_truth.json", timeout=10).json()["listings"]
     return components, summary, truth
 

@@ -17,7 +17,9 @@ from jingwang.commands import (
     run,
     sandbox,
     users,
+    worker,
 )
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (run, pipeline, crawl, detect, ids, sandbox, db,
-                                           users, export, intake, evidence, alerts)
+                                           users, export, intake, evidence, alerts,
+                                           worker)

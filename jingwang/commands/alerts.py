@@ -104,7 +104,7 @@ def log_command(
     table = Table(title="告警投递记录")
     for column in ("编号", "生成时间", "线索", "单位", "事件", "渠道", "状态", "尝试", "发送时间",
                    "幂等键", "错误"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in records:
         table.add_row(str(r.id), _time(r.created_at), str(r.lead_id or ""), r.unit or "",
                       r.event or "", r.channel, _STATUS.get(r.status.value, r.status.value),
@@ -126,7 +126,7 @@ def check_command(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     units = alerting.units
     table = Table(title=f"{units.bureau}（预设 {units.preset}）")
     for column in ("单位", "名称", "职责", "接收渠道", "摘要"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for unit in units.units:
         table.add_row(unit.id, unit.name, "、".join(unit.roles), "、".join(unit.receivers),
                       "、".join(unit.digests))
@@ -239,12 +239,14 @@ def takedown_command(
             typer.echo(f"复查 {stats.checked} 件：已下架 {stats.removed}，仍在线 "
                        f"{stats.online}，无法核实 {stats.failed}；新跟踪 {stats.added} 件，"
                        f"督办 {stats.escalated} 件")
+        else:
+            jobs.takedowns.sync()  # show referrals made since the daemon's last pass
         rows = jobs.takedowns.rows(lead_id=lead, limit=limit)
         figures = jobs.takedowns.stats()
     table = Table(title="移送平台清理跟踪")
     for column in ("线索", "平台", "商品", "移送时间", "复查次数", "最近结果", "下架时间",
                    "督办时间"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(str(r.lead_id), r.platform, Text(r.platform_listing_id),
                       _time(r.referred_at), str(r.checks), r.last_result or "",
@@ -306,7 +308,7 @@ def silence_list(config: ConfigOpt = DEFAULT_CONFIG,
         rows = Silences(env.store.engine).rows(include_ended=show_all)
     table = Table(title="静默")
     for column in ("编号", "对象", "值", "原因", "操作人", "开始", "结束", "提前结束"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for s in rows:
         table.add_row(str(s.id), s.kind, Text(s.value), Text(s.reason), s.created_by,
                       _time(s.starts_at), _time(s.ends_at), _time(s.expired_at))
@@ -342,7 +344,7 @@ def leads_list(config: ConfigOpt = DEFAULT_CONFIG,
         leads = env.store.recent_leads(limit=limit)
     table = Table(title="线索")
     for column in ("编号", "状态", "平台", "店铺", "违规类别", "评分", "商品数", "发现时间"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for lead in leads:
         table.add_row(str(lead.id), t(f"status.{lead.status.value}"), lead.platform,
                       Text(lead.shop_name), "、".join(lead.categories), f"{lead.score:g}",

@@ -64,6 +64,15 @@ def upgrade_command(
     with _user_errors():
         upgrade(url, revision)
         typer.echo(f"数据库 {_shown(url)} 已升级到 {current_revision(url) or '（空）'}")
+        _queue_schema(url)
+
+
+def _queue_schema(url: str) -> None:
+    """On PostgreSQL, also create the crawl queue's tables (procrastinate's own schema)."""
+    from jingwang.jobs import apply_schema, is_postgresql
+
+    if is_postgresql(url) and apply_schema(url):
+        typer.echo("已创建抓取任务队列（procrastinate）的表")
 
 
 @db_app.command("downgrade")

@@ -19,7 +19,7 @@ from store.enums import LeadStatus
 from store.errors import IllegalTransition, NotFound
 from store.models_review import ReferralKind, UserRole
 from store.review_queries import QueueFilter, QueuePage, ReviewQueries
-from store.service import Store
+from store.service import Referral, Store
 from store.views import LeadView
 from store.workbench import ReviewState, Workbench
 
@@ -178,10 +178,20 @@ class LeadService:
             raise DecisionError("referral_target")
         if status not in (LeadStatus.CONFIRMED, LeadStatus.REFERRED):
             raise DecisionError("refer_unconfirmed")
-        if status is LeadStatus.CONFIRMED:
-            self._move(lead_id, LeadStatus.REFERRED, user)
-        self.workbench.refer(lead_id, kind=kind, target=target, note=choice.note,
-                             actor=user.username)
+        # One transition records the referral and writes its alerts in the same
+        # transaction, so the unit, platform or police hand-over is never lost.
+        referral = Referral(unit=target if kind is ReferralKind.UNIT else None,
+                            platform=kind is ReferralKind.PLATFORM,
+                            police=kind is ReferralKind.POLICE,
+                            note=choice.note.strip() or None)
+        try:
+            self.store.transition_lead(lead_id, LeadStatus.REFERRED, actor=user.username,
+                                       referral=referral)
+        except IllegalTransition as exc:
+            raise DecisionError("illegal_move", status=t(f"status.{exc.from_status.value}"),
+                                target=t(f"status.{exc.to_status.value}")) from exc
+        except NotFound as exc:
+            raise DecisionError("no_lead") from exc
 
     def add_note(self, lead_id: int, body: str, user: UserView) -> None:
         if not has_role(user, UserRole.ANALYST):

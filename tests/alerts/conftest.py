@@ -3,7 +3,6 @@ receivers on loopback — an HTTP webhook receiver and an SMTP server (aiosmtpd)
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import threading
@@ -26,6 +25,7 @@ from store.db import make_engine, upgrade
 from store.evidence import EvidenceStore
 from store.service import Store
 from tests.servers import UvicornThread, free_port
+from tests.support.aio import run as run_async
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS_YAML = ROOT / "config" / "units.yaml"
@@ -211,4 +211,4 @@ def smtp() -> Iterator[SmtpReceiver]:
 
 
 def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    return run_async(coro)

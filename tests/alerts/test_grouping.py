@@ -165,6 +165,16 @@ def test_breadth_of_categories_adds_to_the_score(sqlite_engine: Engine, tmp_path
     assert lead.score == 3.0 + 1.0  # worst finding, plus one for the third category
 
 
+def test_region_comes_from_the_source(sqlite_engine: Engine, tmp_path: Path,
+                                      clock: Clock) -> None:
+    store, run = make_store(sqlite_engine, tmp_path, clock, None, region="谯城区")
+    lead_id = store.ingest(run, crawled("1"), detect, channels=()).lead_id or 0
+    detail = LeadReader(sqlite_engine).describe(lead_id)
+    assert detail is not None and detail["profile"]["region"] == "谯城区"
+    assert detail["profile"]["severity"] == "high"
+    assert detail["profile"]["rules"] == ["same_day_certificate"]
+
+
 @pytest.mark.parametrize(("text", "signals"), [
     ("1元链接，拍下联系客服", {"off_platform"}),
     ("加 v 信详谈", {"off_platform"}),

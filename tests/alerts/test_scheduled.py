@@ -65,17 +65,21 @@ def test_digests_per_unit_once_per_window(sqlite_engine: Engine, tmp_path: Path,
     scheduled = Scheduled(sqlite_engine, clock=clock, router=router)
     units = [(ENFORCEMENT, ["hourly", "daily"]), (IP, ["daily"])]
     zone = "Asia/Shanghai"
-    clock.tick(3600)  # Monday 11:00 Beijing: the 10:00–11:00 hour is complete
-    assert digest_all(scheduled, units, zone=zone, daily_at=8) == 1
+    # Monday 11:00 Beijing: the 10:00–11:00 hour is complete, and so is Sunday (whose
+    # daily digest, empty, still goes out: a unit hears every morning).
+    clock.tick(3600)
+    assert digest_all(scheduled, units, zone=zone, daily_at=8) == 3
     assert digest_all(scheduled, units, zone=zone, daily_at=8) == 0
-    assert _keys(sqlite_engine, "digest:") == ["digest:hourly:20240304T1000:qc-enforcement:hook"]
+    assert _keys(sqlite_engine, "digest:") == [
+        "digest:daily:20240303T0000:qc-enforcement:hook", "digest:daily:20240303T0000:qc-ip:hook",
+        "digest:hourly:20240304T1000:qc-enforcement:hook"]
     clock.tick(3600)  # an hour without news: no hourly digest
     assert digest_all(scheduled, units, zone=zone, daily_at=8) == 0
-    clock.now += timedelta(hours=20)  # Tuesday 07:00: the daily one waits for 08:00
+    clock.now += timedelta(hours=19)  # Tuesday 07:00: the daily one waits for 08:00
     assert digest_all(scheduled, units, zone=zone, daily_at=8) == 0
     clock.tick(3600)
     assert digest_all(scheduled, units, zone=zone, daily_at=8) == 2
-    assert _keys(sqlite_engine, "digest:daily") == [
+    assert _keys(sqlite_engine, "digest:daily:20240304") == [
         "digest:daily:20240304T0000:qc-enforcement:hook",
         "digest:daily:20240304T0000:qc-ip:hook"]
 
@@ -86,6 +90,7 @@ def test_digests_per_unit_once_per_window(sqlite_engine: Engine, tmp_path: Path,
     assert daily["by_category"] == {"fake_certificate": 2, "false_advertising": 1}
     assert [t["shop"] for t in daily["top"]] == ["甲", "乙"]
     assert "综合行政执法大队每日线索汇总" in daily["title"]
-    assert "新线索：2 条" in daily["text"] and "2024-03-04 00:00 至 2024-03-05 00:00" in daily["text"]
+    assert "新线索：2 条" in daily["text"]
+    assert "2024-03-04 00:00 至 2024-03-05 00:00" in daily["text"]
     ip = webhook.processed["digest:daily:20240304T0000:qc-ip:hook"]
     assert ip["counts"]["new"] == 1

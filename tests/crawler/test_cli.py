@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from jingwang.cli import app
-from tests.crawler.conftest import SITE_PROFILE, Site
+from tests.conftest import ROOT
+from tests.crawler.conftest import SITE_PROFILE, Hostile, Site
 
 WIDE = {"COLUMNS": "240", "NO_COLOR": "1"}
 
@@ -65,3 +67,36 @@ def test_loopback_refused_when_the_profile_does_not_allow_it(site: Site, tmp_pat
     assert code == 1
     assert "抓取失败（blocked）" in out
     assert site.log.count("/item/") == 0
+
+
+SPA_PROFILE = str(ROOT / "config" / "platforms" / "sandbox-spa.yaml")
+
+
+def test_json_api_search_page_shows_paths_and_links(hostile: Hostile) -> None:
+    code, out = check(SPA_PROFILE, "/api/search?q=认证&page=1", "--base-url", hostile.url,
+                      "--kind", "search")
+    assert code == 0, out
+    assert "json:items" in out and "20 项" in out
+    assert f"{hostile.url}/spa/item/" in out
+    assert "解析成功：20 个商品链接" in out
+
+
+@pytest.mark.browser
+def test_browser_profile_page_is_rendered_before_checking(hostile: Hostile) -> None:
+    code, out = check(SPA_PROFILE, "/spa/item/sb-000001", "--base-url", hostile.url)
+    assert code == 0, out
+    listing_row = next(line for line in out.splitlines() if "detail.fields.listing_id" in line)
+    assert "sb-000001" in listing_row
+    assert "解析成功：商品 sb-000001" in out
+    # Without the browser the shell has nothing in it: the check says so.
+    code, out = check(SPA_PROFILE, "/spa/item/sb-000001", "--base-url", hostile.url,
+                      "--no-browser")
+    assert code == 1 and "解析失败" in out
+
+
+def test_a_blocked_page_is_reported_as_blocked(hostile: Hostile) -> None:
+    hostile.faults.challenge = "slider"
+    code, out = check(str(ROOT / "config" / "platforms" / "sandbox.yaml"), "/item/sb-000001",
+                      "--base-url", hostile.url, "--kind", "detail")
+    assert code == 1
+    assert "页面被拦截" in out and "#nc_1_wrapper" in out

@@ -221,3 +221,22 @@ def test_the_single_page_app_is_crawled_in_the_browser(world: World) -> None:
     assert world.hostile.hits("/api/item/") == len(expected)
     assert world.hostile.hits("/static/spa.js") >= 1
     assert world.hostile.hits("/img/") == 0
+
+
+@pytest.mark.browser
+def test_runs_share_one_chromium_inside_shared_browser(world: World) -> None:
+    urls = [f"{world.hostile.url}/spa/item/{i}" for i in CLEAN[:2]]
+    source = SourceConfig(name="spa-urls", platform="sandbox-spa", kind="urls", urls=urls)
+
+    async def go() -> tuple[list[str], int, bool]:
+        async with world.pipeline.shared_browser() as pool:
+            first = await world.pipeline.run_source(source)
+            browser = await pool.browser()
+            second = await world.pipeline.run_source(source)
+            same = browser is await pool.browser()
+            return [first.status, second.status], pool.tabs_opened, same
+
+    statuses, tabs, same = asyncio.run(go())
+    assert statuses == ["ok", "ok"] and same
+    assert tabs <= 2  # the second run reused the first run's tabs
+    assert world.pipeline.browser is None  # the pool is gone with the block

@@ -122,6 +122,28 @@ BAD = {
     "bad robots": (GOOD + "robots: maybe\n", 11, "robots", "'respect' or 'ignore'"),
     "bad concurrency": (GOOD + "rate: {concurrency: 0}\n", 11, "rate.concurrency",
                         "greater than or equal to 1"),
+    "selector and path": (_replace('{selector: "h1"}', '{selector: "h1", path: title}'), 10,
+                          "detail.fields.title", "exactly one of selector"),
+    "bad json path": (_replace('{selector: "h1"}', '{path: "items[x"}'), 10,
+                      "detail.fields.title.path", "invalid JSON path"),
+    "json_api with css link": (_replace("  item:", "  pagination: {mode: json_api}\n  item:")
+                               .replace('"li.item"', "items"), 3, "search",
+                               "link needs a JSON path"),
+    "link template without value": (_replace("  item:", "  pagination: {mode: json_api}\n  item:")
+                                    .replace('"li.item"', "items").replace(
+                                        'link: {selector: "a"}',
+                                        'link: {path: id, template: "{base_url}/i"}'),
+                                    7, "search.link", "{value} placeholder"),
+    "scroll without browser": (_replace("&p={page}", "").replace(
+        "  item:", "  pagination: {mode: infinite_scroll}\n  item:"), 1, None,
+        "infinite_scroll needs render: browser"),
+    "bad proxy": (GOOD + "proxies: [\"ftp://proxy:21\"]\n", 11, "proxies",
+                  "http(s):// or socks5://"),
+    "missing cookie file": (GOOD + "cookies_file: nowhere.txt\n", 11, "cookies_file",
+                            "not found"),
+    "user agent line break": (GOOD + 'user_agent: "a\\nb"\n', 11, "user_agent", "one"),
+    "bad block pattern": (GOOD + "blocks: {url_patterns: ['(x']}\n", 11,
+                          "blocks.url_patterns.0", "invalid regular expression"),
 }
 
 
@@ -151,6 +173,25 @@ def test_duplicate_profile_names_name_the_second_file(tmp_path: Path) -> None:
 def test_missing_profile_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="directory not found"):
         load_profiles(tmp_path / "nowhere")
+
+
+def test_shipped_spa_profile_loads() -> None:
+    from crawler.profiles import JsonApi
+
+    spa = load_profiles(ROOT / "config" / "platforms")["sandbox-spa"]
+    assert spa.render == "browser" and spa.search is not None
+    assert isinstance(spa.search.pagination, JsonApi) and spa.search.pagination.more == "has_more"
+    assert spa.search_url("认证", 2).endswith("/api/search?q=%E8%AE%A4%E8%AF%81&page=2")
+
+
+def test_cookie_file_is_found_next_to_the_profile(tmp_path: Path) -> None:
+    (tmp_path / "session.json").write_text(
+        '[{"name": "sid", "value": "x", "domain": ".shop.example.com"}]', encoding="utf-8")
+    profile = load_profile(write(tmp_path, GOOD + "cookies_file: session.json\n"))
+    assert profile.cookies_file == tmp_path / "session.json"
+    (tmp_path / "bad.txt").write_text("shop.example.com\tTRUE\t/\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.txt:1: expected 7 tab-separated fields"):
+        load_profile(write(tmp_path, GOOD + "cookies_file: bad.txt\n"))
 
 
 def test_test_site_profile_is_valid() -> None:

@@ -159,6 +159,6 @@ def test_url_sources_fetch_detail_pages(site: Site) -> None:
     assert site.log.hits["/item/t-001"] == 1
 
 
-def test_shop_sources_are_not_supported_yet(site: Site) -> None:
-    with pytest.raises(ConfigError, match="shop"):
+def test_shop_sources_need_a_shop_section(site: Site) -> None:
+    with pytest.raises(ConfigError, match="no shop section"):
         crawl(source(kind="shop", shops=["shop-1"]), site.profile)

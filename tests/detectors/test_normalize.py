@@ -9,7 +9,6 @@ from detectors.normalize import (
     GAP_SPACE,
     KIND_TYPED,
     fast_forms,
-    fast_syllables,
     flag_names,
     normalize,
     unit_kind,
@@ -98,8 +97,14 @@ def test_fast_and_slow_forms_agree(source: str) -> None:
     slow = normalize(source)
     assert (fast.text, fast.y) == (slow.text, slow.y)
     assert unit_text(source) == slow.text
-    assert fast.words == slow.latin_words()
-    quick = fast_syllables(source)
-    assert (quick.y, quick.words, quick.text) == (fast.y, fast.words, fast.text)
     assert len(slow.starts) == len(slow.text) == len(slow.gaps)
     assert slow.ends is None or len(slow.ends) == len(slow.text)
+
+
+def test_wide_text_takes_the_dict_tables() -> None:
+    from detectors.normalize import _wide, fold
+
+    assert not _wide("当天出证 abc") and not _wide("") and not _wide("\uffff")
+    assert _wide("当天💯出证") and _wide("\U00020000")
+    assert fold("当💯天") == fold("当天") == "当天"  # the emoji is deleted either way
+    assert normalize("确💯保💯通💯过").text == "确保通过"
