@@ -10,6 +10,11 @@ RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
 RUN uv sync --frozen --no-dev
 ENV PATH="/app/.venv/bin:$PATH" \
-    JINGWANG_CHROMIUM=/usr/bin/chromium
-EXPOSE 8000
+    JINGWANG_CHROMIUM=/usr/bin/chromium \
+    PYTHONUNBUFFERED=1
+# 8000: web UI (+ /healthz /readyz /metrics); 8001/8002: --ops-port of scheduler/worker
+EXPOSE 8000 8001 8002
+# SIGTERM lets a running crawl finish its current page (compose: stop_grace_period).
+STOPSIGNAL SIGTERM
+# One machine by default; docker-compose.yml runs the scheduler/worker/web roles.
 CMD ["jingwang", "run"]

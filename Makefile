@@ -11,12 +11,15 @@ env:  ## create .venv from the committed uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --frozen
 
-chromium:  ## Debian chromium for Playwright and evidence screenshots (never downloaded by Playwright)
-	@if [ -x /usr/bin/chromium ]; then :; \
+chromium:  ## Debian chromium + CJK fonts for Playwright, screenshots and certificate images
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  echo "installing Debian chromium with apt-get"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	else echo "warning: /usr/bin/chromium is missing; browser tests will be skipped (apt-get install chromium)"; fi
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "warning: missing Debian packages:$$missing (apt-get install$$missing); browser tests will be skipped"; fi
 
 migrate: env
 	mkdir -p var
@@ -30,7 +33,6 @@ run: env migrate  ## sandbox + daemon + web UI on http://127.0.0.1:8000
 
 lint: env
 	$(RUN) ruff check .
-	$(RUN) ruff format --check . || true
 
 typecheck: env
 	$(RUN) mypy

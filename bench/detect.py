@@ -85,7 +85,7 @@ def generated_entries(count: int, rng: random.Random, shipped: set[str]) -> list
     seen = set(shipped)
     categories = ["fake_certificate", "false_advertising", "national_prefix_misuse"]
     for i in range(count):
-        phrases = []
+        phrases: list[str] = []
         while len(phrases) < rng.randint(1, 3):
             phrase = "".join(rng.choice(COMMON) for _ in range(rng.randint(3, 6)))
             if phrase not in seen:

@@ -33,8 +33,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jingwang.records import Capture, CrawledListing, Finding, Listing, Seller  # noqa: E402
 from jingwang.config import SourceConfig  # noqa: E402
+from jingwang.records import Capture, CrawledListing, Finding, Listing, Seller  # noqa: E402
 from store.db import make_engine, upgrade  # noqa: E402
 from store.evidence import EvidenceStore  # noqa: E402
 from store.service import Store  # noqa: E402

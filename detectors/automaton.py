@@ -10,17 +10,18 @@ initials key (当天出证 → dtcz).
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import ahocorasick
 
 from detectors.lexicon import Entry, Lexicon
-from detectors.normalize import flags_of, is_han, syllables_of, unit_text
+from detectors.normalize import is_han, pattern_forms, syllables_of, unit_text
 from detectors.patterns import Expanded, Variant
-from detectors.pinyin_tables import contextual_readings, initials, tables
+from detectors.pinyin_tables import contextual_readings, tables
 
 # Kinds of main-automaton targets.
 PHRASE = 0   # a whole single-part pattern
@@ -80,7 +81,7 @@ class KeyTargets(NamedTuple):
     length: int
     phrases: tuple[Target, ...]
     parts: tuple[Target, ...]
-    anchors: tuple[Target, ...]
+    anchors: dict[str, tuple[Target, ...]]  # by the exact unit text of the anchor
     initials: tuple[Target, ...]
     part_ids: frozenset[tuple[int, int, int]]  # (rule, pattern, part) of ``parts``
 
@@ -113,16 +114,16 @@ class CompiledLexicon:
     gap_reach: int = 0       # the longest gap of any pattern plus its longest part
     # Patterns with gaps: (rule, pattern) and the (rule, pattern, part) ids of all parts.
     gapped: tuple[tuple[tuple[int, int], frozenset[tuple[int, int, int]]], ...] = ()
+    first_parts: frozenset[tuple[int, int, int]] = frozenset()  # part 0 of each of them
     build_seconds: float = 0.0
     stats: dict[str, int] = field(default_factory=dict)
 
 
 def _variant_key(v: Variant, lookalike: bool) -> VariantKey | None:
-    text = unit_text(v.text)
+    text, flags = pattern_forms(v.text)
     if not text:
         return None
-    y = syllables_of(text)
-    return VariantKey(v.text, text, y, flags_of(v.text), v.synonym, lookalike,
+    return VariantKey(v.text, text, syllables_of(text), flags, v.synonym, lookalike,
                       char_class(text[0]), char_class(text[-1]))
 
 
@@ -142,6 +143,17 @@ def _alternate_ys(key: VariantKey) -> list[str]:
             y[i] = sym
     alt = "".join(y)
     return [alt] if alt != key.y else []
+
+
+def _initials_key(text: str) -> str | None:
+    """dtcz for 当天出证, 5tcbg for 5天出报告: 4-6 Han characters, digits kept."""
+    hans = [ch for ch in text if is_han(ch)]
+    if not 4 <= len(hans) <= 6 or not all(is_han(ch) or ch.isdigit() for ch in text):
+        return None
+    syllables = [tables().default_syllable(ch) if is_han(ch) else ch for ch in text]
+    if any(s is None for s in syllables):
+        return None
+    return "".join(s[0] for s in syllables if s)
 
 
 class _Builder:
@@ -175,14 +187,11 @@ class _Builder:
                 if not single or lookalike:
                     continue
                 n = len(key.text)
-                if 4 <= n <= 6 and all(is_han(ch) for ch in key.text):
-                    syllables = tuple(t for t in (tables().default_syllable(ch)
-                                                  for ch in key.text) if t)
-                    letters = initials(syllables)
-                    # Two vowels make an English word more likely than initials.
-                    if len(syllables) == n and sum(letters.count(c) for c in "aeiou") <= 1:
-                        self.add_main(letters, Target(INITIALS, r, p, 0, key))
-                        self.initials += 1
+                letters = _initials_key(key.text)
+                # Two vowels make an English word more likely than initials.
+                if letters and sum(letters.count(c) for c in "aeiou") <= 1:
+                    self.add_main(letters, Target(INITIALS, r, p, 0, key))
+                    self.initials += 1
                 if (entry.fuzzy and not v.synonym and n >= settings.fuzzy_min_length
                         and fuzzy_budget > 0):
                     fuzzy_budget -= 1
@@ -223,14 +232,27 @@ class _Builder:
                             (ATTACH_LEFT, ctx.attach_left), (ATTACH_RIGHT, ctx.attach_right)):
             for word in words:
                 self.add_context(word, kind, -1)
+        # Initials are ambiguous (jcbg: 检测包过 or 仅出报告); where a key has a
+        # canonical phrase, synonyms do not share it.
+        for targets in self.main.values():
+            ids = [k for k, t in targets.items() if t.kind == INITIALS]
+            if any(not targets[k].variant.synonym for k in ids):
+                for k in ids:
+                    if targets[k].variant.synonym:
+                        del targets[k]
         main = ahocorasick.Automaton()
         for key, targets in self.main.items():
             by_kind: list[list[Target]] = [[], [], [], []]
             for target in targets.values():
                 by_kind[target.kind].append(target)
             phrases, parts, anchors, initial = (tuple(k) for k in by_kind)
+            by_text: dict[str, list[Target]] = {}
+            for t in anchors:
+                text = t.variant.text
+                by_text.setdefault(text[:len(key)] if t.part == 0 else text[-len(key):],
+                                   []).append(t)
             main.add_word(key, KeyTargets(
-                len(key), phrases, parts, anchors, initial,
+                len(key), phrases, parts, {k: tuple(v) for k, v in by_text.items()}, initial,
                 frozenset((t.rule, t.pattern, t.part) for t in parts)))
         main.make_automaton()
         context = ahocorasick.Automaton()
@@ -245,6 +267,8 @@ class _Builder:
             gapped=tuple(((r, q), frozenset((r, q, k) for k in range(p.parts)))
                          for r, rule in enumerate(rules)
                          for q, p in enumerate(rule.patterns) if p.parts > 1),
+            first_parts=frozenset((r, q, 0) for r, rule in enumerate(rules)
+                                  for q, p in enumerate(rule.patterns) if p.parts > 1),
             lexicon=self.lexicon, rules=tuple(rules), main=main, context=context,
             regexes=tuple(self.regexes), keys=len(self.main),
             build_seconds=time.perf_counter() - started,
@@ -252,6 +276,24 @@ class _Builder:
                    "initials": self.initials})
 
 
+_RECENT: OrderedDict[str, CompiledLexicon] = OrderedDict()
+_RECENT_LOCK = threading.Lock()
+
+
 def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
-    """Build the automata for one lexicon version."""
-    return _Builder(lexicon).build()
+    """Build the automata for one lexicon version.
+
+    The last two versions are kept: the version hash covers every byte of the
+    lexicon, so a reload or a second command over the same files reuses them.
+    """
+    with _RECENT_LOCK:
+        cached = _RECENT.get(lexicon.version)
+        if cached is not None:
+            _RECENT.move_to_end(lexicon.version)
+            return cached
+    compiled = _Builder(lexicon).build()
+    with _RECENT_LOCK:
+        _RECENT[lexicon.version] = compiled
+        while len(_RECENT) > 2:
+            _RECENT.popitem(last=False)
+    return compiled

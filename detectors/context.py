@@ -8,6 +8,7 @@ space there.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from detectors.automaton import (
     ATTACH_LEFT,
@@ -39,7 +40,7 @@ def context_hits(compiled: CompiledLexicon, n: Normalized,
     if not n.text:
         return hits
     for lo, hi in _merged(windows) if windows is not None else [(0, len(n.text))]:
-        _scan(compiled, n.text, max(0, lo), min(len(n.text), hi), hits)
+        _scan(compiled, n, max(0, lo), min(len(n.text), hi), hits)
     return hits
 
 
@@ -53,14 +54,19 @@ def _merged(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _scan(compiled: CompiledLexicon, text: str, lo: int, hi: int, hits: ContextHits) -> None:
+def _scan(compiled: CompiledLexicon, n: Normalized, lo: int, hi: int,
+          hits: ContextHits) -> None:
     if hi <= lo:
         return
-    for end, entries in compiled.context.iter(text, lo, hi):
+    gaps = n.gaps
+    for end, entries in compiled.context.iter(n.text, lo, hi):
         for kind, rule, length in entries:
             span = (end + 1 - length, end + 1)
             if kind == EXCLUDE:
-                hits.exclude.setdefault(rule, []).append(span)
+                # An exclusion is one word of the seller's: it does not reach across
+                # a space (保证通过 正规流程 is still a promise).
+                if not any(g & (GAP_SPACE | GAP_HARD) for g in gaps[span[0] + 1:span[1]]):
+                    hits.exclude.setdefault(rule, []).append(span)
             elif kind == CUE_BEFORE:
                 hits.before.append(span)
             elif kind == CUE_AFTER:
@@ -124,9 +130,16 @@ def word_boundary(n: Normalized, hits: ContextHits, u0: int, u1: int) -> bool:
             or u1 in hits.right_starts)
 
 
-def gap_ok(n: Normalized, prev_end: int, start: int) -> bool:
-    """May a gap of a pattern span units [prev_end, start)? One clause, and a space
-    only right after the previous part (国·家·级 绿色环保认证, not 全国包邮 荣誉证书)."""
+def gap_ok(n: Normalized, prev_end: int, start: int, disguised: bool = False) -> bool:
+    """May a gap of a pattern span units [prev_end, start)?
+
+    Always within one clause. A space only right after the previous part
+    (国·家·级 绿色环保认证, not 全国包邮 荣誉证书), unless the seller split the
+    parts themselves too (全国重合同守 信用企业 认 证) or spaced single characters
+    apart (五 * 星 * 级): then the spaces are disguise.
+    """
     if n.gaps_between(prev_end, start) & GAP_HARD:
         return False
-    return all(not n.gaps.at(i) & GAP_SPACE for i in range(prev_end + 1, start + 1))
+    spaces = [i for i in range(prev_end + 1, start + 1) if n.gaps.at(i) & GAP_SPACE]
+    # A single character between two spaces is nobody's keyword (五 * 星 * 级).
+    return not spaces or disguised or any(b - a == 1 for a, b in pairwise(spaces))

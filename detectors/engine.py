@@ -1,17 +1,19 @@
 """The matching engine: lexicon rules over one text, and the listing detector built on it.
 
-A field is first reduced with ``fast_forms`` (translate tables and regexes)
-and scanned by the main Aho-Corasick automaton in syllable form. Only when a
-hit survives a cheap check (exact, or homophone/pinyin within the policy) is
-the field normalised again with offsets, and each candidate is verified
-against its context: exclusions, negation and warning cues, word boundaries
-and pattern gaps. Each surviving match names the original span and the
-evasions it saw through.
+A cheap pass reduces the text with translate tables and a few regexes and runs
+the main Aho-Corasick automaton over its syllable form, so homophones and typed
+pinyin reach the lexicon too. Hits are checked against the unit text at once
+(exact, or disguised within the policy); only when something survives is the
+text normalised again with offsets, and each candidate verified against its
+context: exclusions, negation and warning cues, word boundaries and the gaps
+of gapped patterns. A match names its original span and the evasions seen.
+The detector scans all fields of a listing as one text, so most listings cost
+one cheap pass.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
@@ -40,7 +42,6 @@ from detectors.normalize import (
     Normalized,
     fast_forms,
     flag_names,
-    is_han,
     is_symbol,
     normalize,
 )
@@ -51,7 +52,7 @@ from jingwang.records import Finding, Listing
 class Match:
     """One rule matched in one text, located in the original string."""
 
-    rule: CompiledRule
+    rule: CompiledRule = field(repr=False)
     start: int
     end: int
     text: str
@@ -91,31 +92,32 @@ class _Candidate:
     fuzzy: bool = False
 
 
-def policy_ok(length: int, exact_han: int, homophones: int, typed: int,
+def policy_ok(length: int, exact: int, homophones: int, typed: int,
               first_exact: bool = True) -> bool:
     """How much disguise a variant of ``length`` units may carry and still count.
 
-    Homophones need three or more characters, two of them exact, and at most one
-    substitution per three characters (当天出正, 免送洋; never 包裹 for 包过).
-    Typed pinyin needs one exact character (bao过, que保tong过) unless the whole
-    phrase of three or more syllables is typed (dangtianchuzheng).
+    Homophones need three or more characters and at most one substitution per
+    three (当天出正, 免送洋; never 包裹 for 包过); without typed pinyin they also
+    need two exact characters. Typed pinyin needs one exact character (bao过,
+    que保tong过, 免婶he) unless the whole phrase is typed (dangtianchuzheng).
     """
-    if homophones and (length < 3 or exact_han < 2 or homophones > max(1, length // 3)
-                       or homophones + typed > length - 2):
+    if typed == length:  # dangtianchuzheng, baoguo: the whole phrase typed
+        return length >= 2
+    if homophones and (length < 3 or homophones > max(1, length // 3)):
         return False
-    if homophones and length == 3 and not first_exact:  # 务审核 is not 无审核
-        return False
-    if typed and not (exact_han >= 1 and typed + homophones <= length - 1):
-        return typed == length and length >= 3
-    return True
+    if typed:  # typed pinyin is deliberate; one exact unit is enough (免婶he)
+        return exact >= 1
+    # Homophones alone: two exact units, and not the first of three (当面审核 is
+    # not 免审核).
+    return not homophones or (exact >= 2 and (length > 3 or first_exact))
 
 
 def _compare(seg: str, v: VariantKey) -> tuple[int, int, int, bool]:
-    """(exact Han, homophones, typed syllables, first unit exact) of a hit."""
+    """(exact units, homophones, typed syllables, first unit exact) of a hit."""
     exact = homo = typed = 0
     for a, b in zip(seg, v.text, strict=True):
         if a == b:
-            exact += is_han(a)
+            exact += 1
         elif is_symbol(a) and not is_symbol(b):
             typed += 1
         else:
@@ -140,6 +142,14 @@ class Engine:
         v = target.variant
         n = len(v.text)
         first, last = v.text[0], v.text[-1]
+        # Most anchor hits end here: the far end of every window (lengths n-1..n+1,
+        # n >= fuzzy_min_length >= 3) lies in these three units, so the far
+        # character must be among them.
+        if target.part == 0:
+            if last not in t[start + n - 2:start + n + 1]:
+                return []
+        elif first not in t[max(0, end - n - 1):max(0, end - n + 2)]:
+            return []
         out = []
         for d in (0, -1, 1):
             length = n + d
@@ -180,11 +190,15 @@ class Engine:
                 part_ids |= ids
             if initials:
                 found.words.extend((s, e, tg) for tg in initials)
-            for tg in anchors:
-                found.fuzzy.extend((ws, we, tg) for ws, we in self._fuzzy_windows(t, s, e, tg))
+            if anchors:
+                # A single edit is outside one of the two anchors, so the anchor that
+                # found it matches exactly; homophone anchor hits end here, cheaply.
+                for tg in anchors.get(t[s:e], ()):
+                    found.fuzzy.extend((ws, we, tg)
+                                       for ws, we in self._fuzzy_windows(t, s, e, tg))
         # A gapped pattern is checked only when every one of its parts was hit.
         complete = {key for key, ids in self.compiled.gapped if ids <= part_ids} \
-            if part_ids else set()
+            if part_ids and not part_ids.isdisjoint(self.compiled.first_parts) else set()
         if complete:
             spans: dict[tuple[int, int], list[list[tuple[int, int]]]] = {}
             kept = []
@@ -194,8 +208,7 @@ class Engine:
                     key2 = (tg.rule, tg.pattern)
                     if key2 not in complete:
                         continue
-                    v = tg.variant
-                    if seg == v.text or policy_ok(len(seg), *_compare(seg, v)):
+                    if self._part_ok(seg, tg):
                         rp = self.rules[tg.rule].patterns[tg.pattern]
                         spans.setdefault(key2, [[] for _ in range(rp.parts)])[tg.part].append(
                             (s, e))
@@ -208,6 +221,21 @@ class Engine:
             found.regex = [(r, m.start(), m.end()) for r, rx in self.compiled.regexes
                            for m in rx.finditer(t) if m.end() > m.start()]
         return found
+
+    def _part_ok(self, seg: str, tg: Target) -> bool:
+        """The cheap check for a part of a gapped pattern.
+
+        The last part may also be two characters with one homophone (认正, 仞证):
+        the rest of the pattern already stands behind it.
+        """
+        v = tg.variant
+        if seg == v.text:
+            return True
+        exact, homo, typed, first = _compare(seg, v)
+        if policy_ok(len(seg), exact, homo, typed, first):
+            return True
+        last = tg.part == self.rules[tg.rule].patterns[tg.pattern].parts - 1
+        return last and len(seg) == 2 and homo == 1 and not typed
 
     def _chain_possible(self, rule: int, pattern: int,
                         by_part: list[list[tuple[int, int]]]) -> bool:
@@ -272,6 +300,8 @@ class Engine:
             return None
         if not exact:
             _, homo, typed, _ = _compare(n.text[s:e], v)
+            if typed == e - s and not self._whole_run(n, s, e):
+                return None  # baoguo inside dabaoguohou is not 包过
             if typed:
                 ev.add("pinyin")
             if homo:
@@ -281,6 +311,12 @@ class Engine:
         if v.lookalike:
             ev.add("homophone")
         return _Candidate(tg.rule, tg.pattern, s, e, ((s, e, v.flags),), frozenset(ev), v.raw)
+
+    @staticmethod
+    def _whole_run(n: Normalized, s: int, e: int) -> bool:
+        """Typed syllables [s, e) are a whole run of letters, not part of a longer one."""
+        before = s == 0 or n.gaps.at(s) or not is_symbol(n.text[s - 1])
+        return bool(before and (e >= len(n.text) or n.gaps.at(e) or not is_symbol(n.text[e])))
 
     def _fuzzy_candidate(self, n: Normalized, s: int, e: int, tg: Target,
                          ) -> _Candidate | None:
@@ -325,7 +361,9 @@ class Engine:
             options = sorted((c for c in parts.get(k, ()) if lo <= c.u0 - prev <= hi),
                              key=lambda c: (c.u0 - prev, -c.u1))
             for c in options:
-                if gap_ok(n, prev, c.u0):
+                split = any(n.gaps[x.u0 + 1:x.u1]) or any(n.gaps[c.u0 + 1:c.u1]) \
+                    if (x := chain[-1]) else False
+                if gap_ok(n, prev, c.u0, split):
                     found = extend([*chain, c])
                     if found:
                         return found
@@ -339,7 +377,10 @@ class Engine:
                     tuple(p for c in chain for p in c.pieces),
                     frozenset().union(*(c.extra for c in chain)),
                     "…".join(c.phrase for c in chain)))
-        return out
+        # The tightest chain wins: 报告可改, not 报告 报告可改.
+        return [c for c in out if not any(
+            o is not c and c.u0 <= o.u0 and o.u1 <= c.u1 and (o.u0, o.u1) != (c.u0, c.u1)
+            for o in out)]
 
     def _verify(self, n: Normalized, found: _Hits) -> list[Match]:
         hits, fuzzy, words, regex_hits = found.hits, found.fuzzy, found.words, found.regex

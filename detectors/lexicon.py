@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,15 +100,15 @@ class Entry:
     note: str
     file: str
     line: int
-    expanded: tuple[Expanded, ...]          # one per pattern
-    expanded_exclude: tuple[Expanded, ...]  # one per exclusion
+    expanded: tuple[Expanded, ...] = field(repr=False)          # one per pattern
+    expanded_exclude: tuple[Expanded, ...] = field(repr=False)  # one per exclusion
 
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     directory: Path
-    entries: tuple[Entry, ...]
-    slots: dict[str, SlotDef]
+    entries: tuple[Entry, ...] = field(repr=False)
+    slots: dict[str, SlotDef] = field(repr=False)
     context: ContextRules
     legal_basis: tuple[str, ...]
     version: str

@@ -1,302 +1,128 @@
 """Normalise listing text for matching, keeping a map back to the original offsets.
 
-Two forms are produced. The *unit* text folds what sellers vary on purpose:
-NFKC, full/half width, case, traditional → simplified (OpenCC's character
-table), look-alike characters, Chinese and circled numerals → digits, repeated
-Han characters collapsed, and separators deleted (whitespace, punctuation,
-symbols, emoji, zero-width and other invisible code points). The *syllable*
-text replaces each Han character by a symbol for its toneless pinyin and each
-run of Latin letters that spells pinyin by its syllables, so homophones and
-typed pinyin meet the lexicon too.
+Two forms are produced from the per-character folds of :mod:`detectors.fold`.
+The *unit* text is the folded text with separators gone, Latin runs that spell
+pinyin turned into syllable symbols, repeated Han characters collapsed and
+Chinese numbers such as 二十四 written as digits. The *syllable* text, aligned
+with it, replaces each Han character by the symbol of its toneless pinyin, so
+homophones and typed pinyin meet the lexicon too.
 
-``fast_forms`` computes both with ``str.translate`` and ``re.sub`` only; ``normalize``
-computes the same strings plus offsets and evasion flags, and is run only on
-fields where the fast pass found a candidate.
+``fast_forms`` computes both with translate tables and a few regexes;
+``normalize`` computes the same strings plus offsets and gaps, and runs only on
+text where the fast pass found a candidate.
 """
 
 from __future__ import annotations
 
 import re
-import sys
-import unicodedata
 from dataclasses import dataclass
-from enum import IntFlag
-from functools import cache
 from itertools import compress
-from typing import Any, NamedTuple, overload
+from typing import NamedTuple, overload
 
-import opencc
-
+from detectors.fold import (
+    FLAG_NAMES,
+    FLAG_TABLE,
+    GAP_HARD,
+    GAP_SOFT,
+    GAP_SPACE,
+    GAP_TABLE,
+    HAN_CLASS,
+    MARK,
+    REPEAT,
+    TEN,
+    UNIT_TABLE,
+    Flag,
+    bmp_lists,
+    flag_names,
+    fold,
+    is_han,
+    is_wide,
+    map_char,
+    syllables_of,
+    unit_counts,
+)
 from detectors.pinyin_tables import SYMBOL_BASE, SYMBOL_LAST, segment, tables
 
-
-class Flag(IntFlag):
-    """What the normaliser had to undo for one original character."""
-
-    SEPARATOR = 1
-    INVISIBLE = 2
-    WIDTH = 4
-    CASE = 8
-    TRADITIONAL = 16
-    NUMERAL = 32
-    LOOKALIKE = 64
-    REPEAT = 128
+__all__ = ["FLAG_NAMES", "GAP_HARD", "GAP_SOFT", "GAP_SPACE", "MARK", "REPEAT", "TEN",
+           "FastForms", "Flag", "Gaps", "Normalized", "fast_forms", "flag_names", "flags_of",
+           "fold", "is_han", "is_symbol", "map_char", "normalize", "pattern_forms",
+           "syllables_of", "unit_kind", "unit_text"]
 
 
-# Evasion names reported on findings, in a stable order.
-FLAG_NAMES: tuple[tuple[int, str], ...] = (
-    (Flag.SEPARATOR.value, "separator"), (Flag.INVISIBLE.value, "invisible"),
-    (Flag.WIDTH.value, "width"), (Flag.CASE.value, "case"),
-    (Flag.TRADITIONAL.value, "traditional"), (Flag.NUMERAL.value, "numeral"),
-    (Flag.LOOKALIKE.value, "homophone"), (Flag.REPEAT.value, "repeat"),
-)
-# Plain ints on the hot path: IntFlag arithmetic costs a Python call per operation.
-_NAMES_BY_BITS: tuple[tuple[str, ...], ...] = tuple(
-    tuple(name for bit, name in FLAG_NAMES if bits & bit) for bits in range(256))
-
-REPEAT = Flag.REPEAT.value
-
-# Kinds of deleted text between two units, for clause and word boundaries.
-GAP_SOFT = 1   # punctuation, symbols, emoji, invisible characters
-GAP_SPACE = 2  # whitespace and title separators such as |
-GAP_HARD = 4   # end of a clause: ，。；！？ : newline
-
-INVISIBLE = frozenset(
-    [chr(c) for c in range(0x200B, 0x2010)] + [chr(c) for c in range(0x2060, 0x2065)]
-    + ["\uFEFF", "\u00AD", "\u034F"])
-HARD_BREAKS = frozenset("，。；！？,.;!?：:\n\r\u2028\u2029…｡︰﹔﹖﹗")
-SPACE_LIKE = frozenset("|｜¦")
-
-TEN = "\uE7FF"  # stands for 十 until the numeral pass turns it into digits
-MARK = "\uE7FE"  # whitespace or a clause break, kept only until Latin runs are split
-_NUMERALS = {
-    "零": "0", "〇": "0", "一": "1", "壹": "1", "二": "2", "贰": "2", "两": "2",
-    "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5", "伍": "5", "六": "6",
-    "陆": "6", "七": "7", "柒": "7", "八": "8", "捌": "8", "九": "9", "玖": "9",
-    "十": TEN, "拾": TEN,
-}
-# Characters that look like others and that t2s does not fold: Japanese
-# shinjitai, rare variants, the U+5C80 岀 sellers use for 出.
-_LOOKALIKES = {
-    "岀": "出", "囯": "国", "圀": "国", "証": "证", "検": "检", "験": "验", "発": "发",
-    "対": "对", "図": "图", "価": "价", "売": "卖", "転": "转", "譲": "让", "済": "济",
-    "営": "营", "歩": "步", "弐": "贰",
-}
-# Cyrillic and Greek letters that pass for Latin ones.
-_CONFUSABLE_LATIN = dict(zip(
-    "АВЕКМНОРСТХаеорсухіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧαβεικνορτυχ",
-    "abekmhopctxaeopcyxijsdqwabezhikmnoptyxabeiknoptux", strict=True))
-
-_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x20000, 0x3134F))
-HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"
-
-def is_han(ch: str) -> bool:
-    return ("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
-            or "\U00020000" <= ch <= "\U0003134f")
-
-
-@cache
-def _t2s_table() -> dict[str, str]:
-    """OpenCC's t2s, character by character (one conversion of every Han code point)."""
-    converter = opencc.OpenCC("t2s")
-    chars = [chr(c) for lo, hi in _HAN_RANGES[:2] for c in range(lo, hi + 1)]
-    converted = converter.convert("\n".join(chars)).split("\n")
-    if len(converted) != len(chars):
-        raise RuntimeError("OpenCC changed the number of lines")
-    return {a: b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1}
-
-
-def _fold_letter(ch: str) -> tuple[str, int]:
-    if "A" <= ch <= "Z":
-        return ch.lower(), Flag.CASE
-    if ch.isascii():
-        return ch, 0
-    if ch in _CONFUSABLE_LATIN:
-        return _CONFUSABLE_LATIN[ch], Flag.LOOKALIKE
-    if ch in "üÜǖǘǚǜǕǗǙǛ":
-        return "v", 0
-    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
-    if base.isascii() and base.isalpha():  # tone-marked pinyin: dāng -> dang
-        return base.lower(), 0
-    return ch.lower(), (Flag.CASE if ch.lower() != ch else 0)
-
-
-def _fold_han(ch: str) -> tuple[str, int]:
-    flags = 0
-    simple = _t2s_table().get(ch)
-    if simple is not None:
-        ch, flags = simple, Flag.TRADITIONAL
-    if ch in _LOOKALIKES:
-        ch, flags = _LOOKALIKES[ch], flags | Flag.LOOKALIKE
-    if ch in _NUMERALS:
-        return _NUMERALS[ch], flags | Flag.NUMERAL
-    return ch, flags
-
-
-def _compat_flag(original: str) -> int:
-    code = ord(original)
-    if 0xFF00 <= code <= 0xFFEF or code == 0x3000:
-        return Flag.WIDTH
-    if 0x2E80 <= code <= 0x2FDF or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F:
-        return Flag.LOOKALIKE
-    if (0x2460 <= code <= 0x24FF or 0x2776 <= code <= 0x2793 or 0x3200 <= code <= 0x32FF
-            or 0x1F100 <= code <= 0x1F1FF):
-        return Flag.NUMERAL
-    return Flag.WIDTH
-
-
-def map_char(c: str) -> tuple[str, int, int]:
-    """(replacement, flags, gap kind) for one original character.
-
-    An empty replacement deletes the character; its gap kind says whether it
-    ends a clause, separates words, or is only noise inside a word.
-    """
-    text, flags, gap = _map_char(c)
-    return text, int(flags), gap
-
-
-def _map_char(c: str) -> tuple[str, int, int]:
-    if c in INVISIBLE:
-        return "", Flag.INVISIBLE, GAP_SOFT
-    folded = unicodedata.normalize("NFKC", c)
-    flags = _compat_flag(c) if folded != c else 0
-    out: list[str] = []
-    gap = 0
-    for ch in folded:
-        cat = unicodedata.category(ch)
-        major = cat[0]
-        if major == "L":
-            if is_han(ch):
-                text, extra = _fold_han(ch)
-            else:
-                text, extra = _fold_letter(ch)
-            out.append(text)
-            flags |= extra
-        elif cat == "Nd":
-            out.append(str(unicodedata.digit(ch)))
-            if not ch.isascii():
-                flags |= Flag.NUMERAL
-        elif major == "N":
-            value = unicodedata.numeric(ch, -1.0)
-            if cat == "Nl" and ch in _NUMERALS:  # 〇
-                out.append(_NUMERALS[ch])
-                flags |= Flag.NUMERAL
-            elif value >= 0 and value == int(value) and value < 100:
-                out.append(str(int(value)))
-                flags |= Flag.NUMERAL
-            else:
-                gap |= GAP_SOFT
-        elif ch in HARD_BREAKS:
-            gap |= GAP_HARD
-        elif major == "Z" or ch in "\t\v\f" or ch in SPACE_LIKE:
-            gap |= GAP_SPACE
-        else:  # punctuation, symbols, emoji, marks, controls, private use
-            if cat == "Cf":
-                flags |= Flag.INVISIBLE
-            gap |= GAP_SOFT
-    text = "".join(out)
-    if not text:  # a deleted character is a separator, whatever its width
-        flags = Flag.INVISIBLE if flags & Flag.INVISIBLE else Flag.SEPARATOR
-        gap = gap or GAP_SOFT
-        # Word and clause breaks survive the first pass as MARK, so that runs of
-        # Latin letters are split where the seller split them ("ISO dang天").
-        return (MARK if gap & (GAP_SPACE | GAP_HARD) else ""), flags, gap
-    return text, flags, 0
-
-
-class _CharCache(dict[int, Any]):
-    """Lazy table for ``str.translate``: each code point is mapped once per process."""
-
-    LIMIT = 400_000
-
-    def __init__(self, pick: int) -> None:
-        super().__init__()
-        self._pick = pick
-
-    def __missing__(self, code: int) -> Any:
-        mapped = map_char(chr(code))
-        if self._pick == 3:  # how many units: "\0" none (or a break), "\1" one, "\2" more
-            rep = mapped[0]
-            value: Any = "\0" if rep in ("", MARK) else "\1" if len(rep) == 1 else "\2"
-        else:
-            value = mapped[self._pick]
-        if len(self) < self.LIMIT:
-            self[code] = value
-        return value
-
-
-_UNIT_TABLE = _CharCache(0)
-_FLAG_TABLE = _CharCache(1)
-_GAP_TABLE = _CharCache(2)
-_COUNT_TABLE = _CharCache(3)
-
-# str.translate with a list indexed by code point is nearly twice as fast as with
-# a dict, so the Basic Multilingual Plane gets lists (built once, in ~0.1 s);
-# text with characters beyond it uses the dicts.
-_UCS4_BASE = sys.getsizeof("\U00010000") - 8
-
-
-def _wide(text: str) -> bool:
-    """True when ``text`` holds a character beyond U+FFFF (CPython stores it as UCS-4)."""
-    return sys.getsizeof(text) >= _UCS4_BASE + 4 * (len(text) + 1)
-
-
-@cache
-def _bmp_lists() -> tuple[list[str], list[str], list[str], list[str]]:
-    """Unit, count, syllable and unit+syllable pair tables for U+0000..U+FFFF as lists."""
-    units = [_UNIT_TABLE[c] for c in range(0x10000)]
-    counts = [_COUNT_TABLE[c] for c in range(0x10000)]
-    symbols = [chr(c) for c in range(0x10000)]
-    for code, sym in tables().han_to_symbol.items():
-        if code < 0x10000:
-            symbols[code] = sym
-    # Each unit followed by its syllable form: one translate gives both texts,
-    # interleaved, and two slices take them apart.
-    pairs = ["".join(u + symbols[ord(u)] if ord(u) < 0x10000 else u + u for u in rep)
-             for rep in units]
-    return units, counts, symbols, pairs
-
-
-def fold(text: str) -> str:
-    """Each character to its unit text (MARK for breaks, '' for separators)."""
-    return text.translate(_UNIT_TABLE if _wide(text) else _bmp_lists()[0])
-
-
-def syllables_of(units: str) -> str:
-    """Unit text to syllable text: each Han character becomes its syllable's symbol."""
-    return units.translate(tables().han_to_symbol if _wide(units) else _bmp_lists()[2])
-
-
-def _counts(text: str) -> bytes:
-    return text.translate(_COUNT_TABLE if _wide(text) else _bmp_lists()[1]).encode("latin-1")
-
-TENS_RX = re.compile(r"(\d?)" + TEN + r"(\d?)")
 REPEAT_RX = re.compile(f"([{HAN_CLASS}])\\1+")
-# Runs of Latin letters that may spell pinyin (single letters never do).
-LATIN_RX = re.compile(r"[a-z]{2,}")
+# Runs of Latin letters that may spell pinyin; a single a, e or o only when it
+# sits between two Han characters (全e退款), so A100 and A类 stay letters.
+LATIN_RX = re.compile(r"[a-z]+")
+_LONE_RX = re.compile(r"[\u3400-\u9fff]([aeo])(?=[\u3400-\u9fff])")
 _ANY_TWICE = re.compile(r"(.)\1")
 
 
-def _tens(m: re.Match[str]) -> str:
-    return (m.group(1) or "1") + (m.group(2) or "0")
+def _tens_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, digits) of each 十 with its digit neighbours: 二十四 -> 24, 十 -> 10.
+
+    Does what ``re.sub(r"(\\d?)十(\\d?)", ...)`` would, left to right and each
+    digit used once, but jumps from 十 to 十 with ``str.find``: a pattern that
+    starts with an optional class makes the regex try every position of the text.
+    """
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    n = len(text)
+    i = text.find(TEN)
+    while i >= 0:
+        a = i - 1 if i > pos and text[i - 1].isdecimal() else i
+        b = i + 2 if i + 1 < n and text[i + 1].isdecimal() else i + 1
+        out.append((a, b, (text[a:i] or "1") + (text[i + 1:b] or "0")))
+        pos = b
+        i = text.find(TEN, pos)
+    return out
+
+
+def _apply_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    pieces: list[str] = []
+    pos = 0
+    for a, b, new in spans:
+        pieces.append(text[pos:a])
+        pieces.append(new)
+        pos = b
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _typed(folded: str) -> list[tuple[int, tuple[str, ...]]]:
+    """(start, syllables) of each Latin run of ``folded`` that spells pinyin."""
+    runs = LATIN_RX.findall(folded)
+    # Most runs are ml, iso, usb ...: cached lookups say there is nothing to do.
+    lone = ("a" in runs or "e" in runs or "o" in runs) and _LONE_RX.search(folded)
+    if not lone and not any(map(segment, runs)):
+        return []
+    out: list[tuple[int, tuple[str, ...]]] = []
+    for m in LATIN_RX.finditer(folded):
+        run = m.group()
+        if len(run) == 1:
+            a, b = m.start(), m.end()
+            if run in "aeo" and a > 0 and b < len(folded) \
+                    and "\u3400" <= folded[a - 1] <= "\u9fff" \
+                    and "\u3400" <= folded[b] <= "\u9fff":
+                out.append((a, (run,)))
+            continue
+        syllables = segment(run)  # cached; None for iso, cma, bw ...
+        if syllables is not None:
+            out.append((m.start(), syllables))
+    return out
 
 
 def _pinyin_runs(t0: str) -> str:
     """Latin runs that spell pinyin become syllable symbols (dang天 -> [dang]天)."""
-    # Most runs are ml, iso, usb ...: a cached lookup says there is nothing to do.
-    if not any(map(segment, LATIN_RX.findall(t0))):
+    typed = _typed(t0)
+    if not typed:
         return t0
+    sym = tables().symbol_of
     pieces: list[str] = []
     pos = 0
-    sym = tables().symbol_of
-    for m in LATIN_RX.finditer(t0):
-        syllables = segment(m.group())  # cached; None for iso, cma, bw ...
-        if syllables is not None:
-            pieces.append(t0[pos:m.start()])
-            pieces.append("".join(sym[x] for x in syllables))
-            pos = m.end()
-    if not pieces:
-        return t0
+    for start, syllables in typed:
+        pieces.append(t0[pos:start])
+        pieces.append("".join(sym[x] for x in syllables))
+        pos = start + sum(map(len, syllables))
     pieces.append(t0[pos:])
     return "".join(pieces)
 
@@ -324,7 +150,7 @@ def _finish(t0: str) -> str:
         t0 = t0[:at] + REPEAT_RX.sub(r"\1", t0[at:])
     t = t0.replace(MARK, "")
     if TEN in t:
-        t = TENS_RX.sub(_tens, t)
+        t = _apply_spans(t, _tens_spans(t))
     return t
 
 
@@ -343,19 +169,18 @@ class FastForms(NamedTuple):
 
 def fast_forms(text: str) -> FastForms:
     """Unit and syllable text without offsets (most text takes a single translate)."""
-    if _wide(text):
+    if is_wide(text):
         folded = fold(text)
         t = _finish(_first_pass(text, folded))
         return FastForms(t, syllables_of(t), folded)
     # Every unit comes paired with its syllable symbol; a break is MARK in both
     # halves, so one replace drops it from both and the halves stay aligned.
-    both = text.translate(_bmp_lists()[3])
+    both = text.translate(bmp_lists()[3])
     folded = both[0::2]
-    if LATIN_RX.search(folded):
-        typed = _pinyin_runs(folded)
-        if typed is not folded:  # typed pinyin: the long way
-            t = _finish(typed)
-            return FastForms(t, syllables_of(t), folded)
+    typed = _pinyin_runs(folded)
+    if typed is not folded:  # typed pinyin: the long way
+        t = _finish(typed)
+        return FastForms(t, syllables_of(t), folded)
     at = _first_han_repeat(folded)
     if at >= 0:  # collapse the same units in both halves
         keep = [both[:2 * at]]
@@ -368,8 +193,10 @@ def fast_forms(text: str) -> FastForms:
     both = both.replace(MARK, "")
     t, y = both[0::2], both[1::2]
     if TEN in t:
-        t = TENS_RX.sub(_tens, t)
-        y = TENS_RX.sub(_tens, y)
+        # Digits and 十 are themselves in the syllable text too: one set of edits.
+        spans = _tens_spans(t)
+        t = _apply_spans(t, spans)
+        y = _apply_spans(y, spans)
     return FastForms(t, y, folded)
 
 
@@ -418,7 +245,7 @@ class Gaps:
         hi = starts[u] if u < len(starts) else len(self._source)
         out = 0
         for ch in self._source[lo:hi]:
-            out |= _GAP_TABLE[ord(ch)]
+            out |= GAP_TABLE[ord(ch)]
         self._cache[u] = out
         return out
 
@@ -457,7 +284,7 @@ class Normalized:
         """Flag bits of the original characters [start, end)."""
         out = 0
         for c in self.source[start:end]:
-            out |= _FLAG_TABLE[ord(c)]
+            out |= FLAG_TABLE[ord(c)]
         return out
 
     def repeated(self, u0: int, u1: int) -> bool:
@@ -515,17 +342,21 @@ def _replace(edits: list[_Edit], text: str, starts: list[int], ends: list[int],
     return "".join(out), ns, ne, nr
 
 
-def _pinyin_edits(text: str, gaps: Gaps) -> list[_Edit]:
-    """Latin runs that spell pinyin, split where the seller put a space or a break."""
+def _pinyin_edits(folded: str) -> list[_Edit]:
+    """Latin runs that spell pinyin, found exactly as the fast pass finds them.
+
+    ``folded`` still has its breaks (MARK), which split runs where the seller
+    put a space; positions are returned for the text without them.
+    """
     edits = []
     sym = tables().symbol_of
-    for m in LATIN_RX.finditer(text):
-        a, b = m.span()
-        cuts = [u for u in range(a + 1, b) if gaps.at(u) & (GAP_SPACE | GAP_HARD)]
-        for lo, hi in zip([a, *cuts], [*cuts, b], strict=True):
-            syllables = segment(text[lo:hi]) if hi - lo >= 2 else None
-            if syllables is not None:
-                edits.append((lo, hi, "".join(sym[x] for x in syllables)))
+    for start, syllables in _typed(folded):
+        lo = start - folded.count(MARK, 0, start)
+        # One edit per syllable: each keeps its own letters, so a match may end
+        # inside a run (认zhengban理: 认证 ends after "zheng").
+        for syllable in syllables:
+            edits.append((lo, lo + len(syllable), sym[syllable]))
+            lo += len(syllable)
     return edits
 
 
@@ -542,7 +373,7 @@ def _repeat_edits(text: str, gaps: Gaps) -> list[_Edit]:
 
 
 def _tens_edits(text: str) -> list[_Edit]:
-    return [(m.start(), m.end(), _tens(m)) for m in TENS_RX.finditer(text)]
+    return _tens_spans(text)
 
 
 def normalize(source: str, forms: FastForms | None = None) -> Normalized:
@@ -553,16 +384,17 @@ def normalize(source: str, forms: FastForms | None = None) -> Normalized:
     only where a match needs them.
     """
     n = len(source)
-    counts = _counts(source)
+    counts = unit_counts(source)
     # Mostly every character gives zero or one unit: the offsets come out of C.
     starts = _starts_slow(source) if b"\x02" in counts else list(compress(range(n), counts))
-    text = (fold(source) if forms is None else forms.folded).replace(MARK, "")
+    folded = fold(source) if forms is None else forms.folded
+    text = folded.replace(MARK, "")
     ends: list[int] | None = None
     repeat_: list[bool] | None = None
     gaps = Gaps(source, starts, ends)
     for kind in ("pinyin", "repeat", "tens"):
         if kind == "pinyin":
-            edits = _pinyin_edits(text, gaps) if LATIN_RX.search(text) else []
+            edits = _pinyin_edits(folded)
         elif kind == "repeat":
             edits = _repeat_edits(text, gaps) if _first_han_repeat(text) >= 0 else []
         else:
@@ -583,24 +415,27 @@ def _starts_slow(source: str) -> list[int]:
     """Unit offsets when some character expands to several units (㈣, ﬁ)."""
     starts: list[int] = []
     for i, c in enumerate(source):
-        rep = _UNIT_TABLE[ord(c)]
+        rep = UNIT_TABLE[ord(c)]
         if rep != MARK:
             starts.extend([i] * len(rep))
     return starts
 
 
-def flag_names(flags: int) -> tuple[str, ...]:
-    return _NAMES_BY_BITS[flags & 0xFF]
+def pattern_forms(text: str) -> tuple[str, int]:
+    """Unit text of a lexicon phrase and the flag bits its own spelling carries.
+
+    A phrase written 认证证书 collapses to 认证书 like the text does, so a match
+    of it reports no "repeat"; one written with 三 reports no "numeral".
+    """
+    t0 = _first_pass(text)
+    flags = 0
+    for c in set(text):
+        flags |= FLAG_TABLE[ord(c)]
+    if _first_han_repeat(t0) >= 0:
+        flags |= REPEAT
+    return _finish(t0), flags
 
 
 def flags_of(text: str) -> int:
     """Flag bits of every character of ``text`` (what a lexicon phrase itself carries)."""
-    out = 0
-    for c in text:
-        out |= _FLAG_TABLE[ord(c)]
-    t = _first_pass(text).replace(MARK, "")
-    if TEN in t:
-        t = TENS_RX.sub(_tens, t)
-    if REPEAT_RX.search(t):  # 认证证书 collapses to 认证书 on both sides: no evasion
-        out |= REPEAT
-    return out
+    return pattern_forms(text)[1]

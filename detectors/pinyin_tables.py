@@ -19,10 +19,10 @@ from pypinyin.pinyin_dict import pinyin_dict
 SYMBOL_BASE = 0xE000
 SYMBOL_LAST = 0xE3FF
 
-# Syllables a seller's Latin letters may stand for. Single letters and the
-# interjections (m, n, ng, hm ...) are left out: they would let almost any run
-# of letters (SKU codes, model numbers) be read as pinyin.
-_NOT_TYPED = frozenset({"a", "e", "o", "m", "n", "r", "ng", "hm", "hng", "ê"})
+# Syllables a seller's Latin letters may stand for. The consonant-only
+# interjections (m, n, ng, hm ...) are left out: they would let almost any run of
+# letters (SKU codes, model numbers) be read as pinyin.
+_NOT_TYPED = frozenset({"m", "n", "r", "ng", "hm", "hng", "ê"})
 
 
 def _toneless(reading: str) -> str:
@@ -86,7 +86,7 @@ def segment(run: str) -> tuple[str, ...] | None:
     """
     t = tables()
     n = len(run)
-    if n < 2 or n > 48:
+    if n < 2 or n > 48:  # a lone a/e/o is the caller's decision (it needs neighbours)
         return None
     best: list[tuple[str, ...] | None] = [None] * (n + 1)
     best[n] = ()

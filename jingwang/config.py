@@ -149,8 +149,9 @@ class QueueConfig(_Strict):
     concurrency: int = Field(default=1, ge=1, le=64)  # crawl jobs one worker runs at once
     heartbeat: float = 10.0  # how often a worker says it is alive
     stalled_after: float = 60.0  # a worker silent this long is dead; its job runs again
+    keep_finished: float = 7 * 86400.0  # finished queue jobs are deleted after this long
 
-    @field_validator("heartbeat", "stalled_after", mode="before")
+    @field_validator("heartbeat", "stalled_after", "keep_finished", mode="before")
     @classmethod
     def _durations(cls, value: Any) -> float:
         seconds = parse_duration(value)

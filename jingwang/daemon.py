@@ -28,6 +28,7 @@ from procrastinate import App
 from alerts.channels import build_channels
 from alerts.dispatcher import Dispatcher
 from alerts.jobs import SCHEDULED_EVERY, TAKEDOWN_EVERY, Alerting, AlertJobs, load_alerting
+from crawler.fetch_browser import chromium_available
 from crawler.profiles import Profile, load_profiles
 from detectors.ocr import default_reader
 from detectors.suite import DetectorSuite
@@ -39,7 +40,13 @@ from jingwang.logs import bind_run
 from jingwang.metrics import Exporter, ProgressMeter
 from jingwang.pipeline import Pipeline, RunSummary
 from jingwang.resilient_store import ResilientStore
-from jingwang.scheduling import Scheduler, make_scheduler, set_target, sync_source_jobs
+from jingwang.scheduling import (
+    Leadership,
+    Scheduler,
+    make_scheduler,
+    set_target,
+    sync_source_jobs,
+)
 from store.db import make_engine
 from store.evidence import EvidenceStore
 from store.image_texts import StoredImageTexts
@@ -49,6 +56,7 @@ log = logging.getLogger("jingwang.daemon")
 
 ROLES = ("all", "scheduler", "web")
 RECOVER_EVERY = 10.0  # at most this long between looks for jobs of dead workers
+LEADERSHIP_EVERY = 5.0  # seconds between checks of the scheduling lock (PostgreSQL)
 
 
 class _QuietServer(uvicorn.Server):
@@ -105,7 +113,7 @@ def build(settings: Settings, *, config_path: Path,
         "image texts lookup", previous) if crawl_store is not None else previous)
     pipeline = Pipeline(store=crawl_store or store, suite=suite, profiles=profiles,
                         channels=[c.name for c in settings.channels], base_urls=base_urls,
-                        images=images)
+                        images=images, screenshots=chromium_available())
     return Components(settings, store, suite, profiles, pipeline, dict(base_urls or {}),
                       alerting, crawl_store)
 
@@ -196,6 +204,20 @@ class Daemon:
             scheduler.add_job(self._recover, IntervalTrigger(seconds=every),
                               id="queue:recover", max_instances=1, coalesce=True,
                               next_run_time=now + timedelta(seconds=1), replace_existing=True)
+            scheduler.add_job(self._prune, IntervalTrigger(hours=1), id="queue:prune",
+                              max_instances=1, coalesce=True,
+                              next_run_time=now + timedelta(minutes=1), replace_existing=True)
+
+    async def _prune(self) -> None:
+        """Delete queue jobs finished longer ago than ``queue.keep_finished``."""
+        assert self.queue is not None
+        hours = max(1, round(self.c.settings.queue.keep_finished / 3600))
+        try:
+            await self.queue.job_manager.delete_old_jobs(
+                nb_hours=hours, include_failed=True, include_cancelled=True,
+                include_aborted=True)
+        except Exception as exc:
+            log.warning("pruning finished queue jobs failed: %s", exc)
 
     async def _recover(self) -> None:
         assert self.queue is not None
@@ -244,7 +266,9 @@ class Daemon:
                 log.info("jingwang web on http://%s:%d", settings.web.host, settings.web.port)
                 await self.stop.wait()
             else:
-                await self._schedule_and_wait()
+                # One Chromium for the daemon's whole life (launched on first use).
+                async with self.c.pipeline.shared_browser():
+                    await self._schedule_and_wait()
         finally:
             for server in servers:
                 server.should_exit = True
@@ -263,22 +287,14 @@ class Daemon:
         if self.role == "scheduler":
             self.queue = jobs.make_app(settings.database_url)
             queue_context = self.queue.open_async()
-        elif self.c.crawl_store is not None:
-            # The only crawler: a run still marked running was cut off by a crash.
-            await asyncio.to_thread(self.c.crawl_store.close_orphaned_runs)
+        leader = Leadership(settings.database_url) if jobs.is_postgresql(
+            settings.database_url) else None
         scheduler, job_engine = make_scheduler(settings.database_url)
         async with queue_context:
             set_target(self.fire)
             try:
                 scheduler.start(paused=True)
-                sync_source_jobs(scheduler, settings.sources, settings.scheduler)
-                self._schedule_extras(scheduler)
-                scheduler.resume()
-                self.health.scheduler_state = "running"
-                log.info("jingwang %s running: %d sources%s", self.role, len(settings.sources),
-                         f", web on http://{settings.web.host}:{settings.web.port}"
-                         if self.serve_web else "")
-                await self.stop.wait()
+                await self._lead(scheduler, leader)
 
                 self.health.scheduler_state = "stopping"
                 log.info("stopping: letting %d running crawl(s) finish their current page",
@@ -293,6 +309,55 @@ class Daemon:
                 self.stop.set()  # also when start-up failed: the dispatcher must end
                 await dispatch_task
                 job_engine.dispose()
+                if leader is not None:
+                    leader.close()
+
+    async def _lead(self, scheduler: Scheduler, leader: Leadership | None) -> None:
+        """Schedule while this process holds the scheduling lock (PostgreSQL; with SQLite
+        it is the only process), stand by while another does; return on stop."""
+        settings = self.c.settings
+        prepared = False
+        while not self.stop.is_set():
+            held: bool | None = True
+            if leader is not None:
+                try:
+                    held = await asyncio.to_thread(leader.hold)
+                except Exception as exc:  # database away: nobody can tell; keep going
+                    held = None
+                    log.warning("scheduling lock: database unavailable (%s)",
+                                str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            state = self.health.scheduler_state
+            if held and state != "running":
+                try:
+                    if not prepared:
+                        if self.role == "all" and self.c.crawl_store is not None:
+                            # The only crawler: a run still marked running was cut off.
+                            await asyncio.to_thread(self.c.crawl_store.close_orphaned_runs)
+                        sync_source_jobs(scheduler, settings.sources, settings.scheduler)
+                        self._schedule_extras(scheduler)
+                        prepared = True
+                except Exception:
+                    log.exception("could not prepare the schedules; trying again")
+                else:
+                    scheduler.resume()
+                    self.health.scheduler_state = "running"
+                    log.info("jingwang %s running: %d sources%s%s", self.role,
+                             len(settings.sources),
+                             f", web on http://{settings.web.host}:{settings.web.port}"
+                             if self.serve_web else "",
+                             " (took over scheduling)" if state == "standby" else "")
+            elif held is False and state != "standby":
+                if state == "running":
+                    scheduler.pause()
+                    log.warning("another process took the scheduling lock; standing by")
+                else:
+                    log.info("another scheduler holds the scheduling lock; standing by")
+                self.health.scheduler_state = "standby"
+            if leader is None:
+                await self.stop.wait()
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), LEADERSHIP_EVERY)
 
     def _request_stop(self, sig: int) -> None:
         if self.stop.is_set():

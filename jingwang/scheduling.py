@@ -12,6 +12,7 @@ not share one between schedulers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
@@ -155,3 +156,46 @@ def sync_source_jobs(scheduler: Scheduler, sources: Sequence[SourceConfig],
 def _same_trigger(old: Any, new: IntervalTrigger) -> bool:
     return (isinstance(old, IntervalTrigger) and old.interval == new.interval
             and (old.jitter or None) == (new.jitter or None))
+
+
+class Leadership:
+    """Which process schedules, on PostgreSQL: the holder of a session advisory lock.
+
+    A second scheduler (or a second one-machine daemon on the same database) waits as a
+    standby and takes over when the holder's session ends (it stopped, crashed or lost
+    its connection). Jobs enqueued twice during a hand-over are dropped by the queueing
+    lock; in-process crawls are idempotent.
+    """
+
+    KEY = 0x6A77_7363  # "jwsc"
+
+    def __init__(self, url: str) -> None:
+        from jingwang.jobs import conninfo
+
+        self.conninfo = conninfo(url)
+        self.conn: Any = None
+
+    def hold(self) -> bool:
+        """Whether this process holds the lock now (taking it if it is free). Raises when
+        the database cannot be reached: then nobody can tell."""
+        import psycopg
+
+        if self.conn is not None:
+            try:
+                self.conn.execute("select 1")
+                return True
+            except psycopg.Error:
+                self.close()
+        conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+        row = conn.execute("select pg_try_advisory_lock(%s)", (self.KEY,)).fetchone()
+        if row is not None and row[0]:
+            self.conn = conn
+            return True
+        conn.close()
+        return False
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                self.conn.close()
+            self.conn = None

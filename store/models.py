@@ -208,6 +208,11 @@ class Lead(Base):
     __tablename__ = "lead"
     __table_args__ = (
         Index("ix_lead_created", "created_at", "id"),
+        # the review queue at scale (migration 0004, docs/benchmarks.md)
+        Index("ix_lead_status_created", "status", "created_at", "id"),
+        Index("ix_lead_score", "score", "created_at", "id"),
+        Index("ix_lead_categories", "categories", postgresql_using="gin",
+              postgresql_ops={"categories": "jsonb_path_ops"}),
         Index("uq_lead_open_seller", "seller_id", unique=True,
               postgresql_where=text(OPEN_LEAD_SQL), sqlite_where=text(OPEN_LEAD_SQL)),
     )

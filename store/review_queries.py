@@ -3,6 +3,7 @@ bundles and dismissal reasons, returned as plain records."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, cast, exists, func, or_, select
+from sqlalchemy import Boolean, Engine, String, and_, cast, exists, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -132,13 +135,27 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def case_categories(category: str) -> ColumnElement[bool]:
+class _HasCategory(ColumnElement[bool]):
     """Leads whose categories include ``category``, in each backend's indexable form."""
-    from sqlalchemy.dialects.postgresql import JSONB
 
-    contains = cast(Lead.categories, JSONB).contains([category])
-    like = cast(Lead.categories, String).like(_like(f'"{category}"'), escape="\\")
-    return _by_dialect(contains, like)
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, category: str) -> None:
+        self.category = category
+
+
+@compiles(_HasCategory)
+def _has_category_text(element: _HasCategory, compiler: Any, **kw: Any) -> str:
+    like = cast(Lead.categories, String).like(_like(f'"{element.category}"'), escape="\\")
+    return str(compiler.process(like, **kw))
+
+
+@compiles(_HasCategory, "postgresql")
+def _has_category_jsonb(element: _HasCategory, compiler: Any, **kw: Any) -> str:
+    contains = Lead.categories.op("@>")(
+        cast(literal(json.dumps([element.category])), JSONB))
+    return str(compiler.process(contains, **kw))
 
 
 def _conditions(flt: QueueFilter) -> list[ColumnElement[bool]]:
@@ -149,7 +166,7 @@ def _conditions(flt: QueueFilter) -> list[ColumnElement[bool]]:
         # categories is a JSON list of plain identifiers. PostgreSQL: JSONB containment,
         # which the GIN index ix_lead_categories serves. SQLite: its text holds "name"
         # with quotes, so a LIKE on the quoted name is exact.
-        where.append(case_categories(flt.category))
+        where.append(_HasCategory(flt.category))
     if flt.platform:
         where.append(Seller.platform == flt.platform)
     if flt.unit:

@@ -91,8 +91,12 @@ CERT_CLAIM = re.compile(
     rf"|{_NOT_CERT}认证(?:产品|齐全|证书|标志)|(?:证书|认证)编号|证书(?:齐全|可查)"
     r"|(?:附|附带|带|配|含|有)[^，。]{0,8}?证书")
 # What a service or promise is about; a bare 证 (证件, 行驶证) is not enough.
+# 企业认证 is a platform's identity check (企业认证店铺, 已企业认证) unless it names a scheme
+# (守信用企业认证, AAA信用企业认证), so it is an object here when a longer name leads it.
+_ENTERPRISE_SCHEME = (r"(?<=[\u4e00-\u9fff]{2})(?<!已)(?<!通过)企业认证"
+                      r"(?!店|商家|用户|会员|账号|主体)")
 OBJECT = re.compile(
-    rf"{_NOT_CERT}认证|证书|报告|检测|检验|测试|体系|质检|信用等级"
+    rf"{_NOT_CERT}认证|{_ENTERPRISE_SCHEME}|证书|报告|检测|检验|测试|体系|质检|信用等级"
     r"|9001|14001|45001|27001|20000|22000|50001"
     r"|(?<![a-z])(?:ce|fcc|rohs|cma|cnas|ccc|aaa|iso)(?![a-z])|(?<![0-9a-z])3c(?![a-z])")
 _OBJECT_WINDOW = 12  # characters either side of a verb where its object may be

@@ -28,6 +28,7 @@ log = logging.getLogger("jingwang.ocr")
 
 OCR_TIMEOUT = "ocr_timeout"
 OCR_CRASHED = "ocr_crashed"
+OCR_UNAVAILABLE = "ocr_unavailable"
 
 _ENGINE: OcrEngine | None = None  # one per worker process
 
@@ -69,6 +70,10 @@ def _start_worker() -> None:
     _ENGINE = OcrEngine()
 
 
+def _ready() -> None:
+    """A job that only makes a worker start (its initializer loads the models)."""
+
+
 def read_job(data: bytes, limits: ImageLimits) -> JobResult:
     """Decode and read one image (runs in a worker; also callable in-process)."""
     global _ENGINE
@@ -105,6 +110,17 @@ class OcrPool:
                     initializer=_start_worker)
             return self._executor
 
+    def warm(self) -> None:
+        """Start the workers now, so their models load while a crawl fetches its first pages."""
+        executor = self._pool()
+        try:
+            for _ in range(self.workers):
+                executor.submit(_ready)
+        except BrokenProcessPool:
+            self._restart(executor)
+        except RuntimeError as exc:  # no worker can start here; each read will say so
+            log.warning("OCR workers cannot start: %s", str(exc).strip().splitlines()[0])
+
     async def read(self, data: bytes) -> JobResult:
         executor = self._pool()
         loop = asyncio.get_running_loop()
@@ -118,6 +134,11 @@ class OcrPool:
         except BrokenProcessPool:
             self._restart(executor)
             raise OcrFailed(OCR_CRASHED, "识别进程异常退出（图片可能触发了解码器缺陷）") from None
+        except RuntimeError as exc:
+            # The pool was shut down, or workers cannot be spawned (a main module
+            # without an ``if __name__ == "__main__"`` guard).
+            reason = str(exc).strip()[:200]
+            raise OcrFailed(OCR_UNAVAILABLE, f"识别进程无法启动：{reason}") from None
         if not result.refused:
             self.ocr_runs += 1
         return result

@@ -226,6 +226,7 @@ class ImageReader:
         still being handled, so the crawl runs ahead of OCR instead of waiting
         for it. ``on_image`` hears about every image (e.g. to record refusals).
         """
+        self.pool.warm()
         queue: asyncio.Queue[tuple[E, asyncio.Task[ListingImages] | None] | _End] = \
             asyncio.Queue(maxsize=self.lookahead)
 

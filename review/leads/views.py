@@ -17,6 +17,7 @@ from review.deps import (
     CurrentLead,
     CurrentUser,
     Forbidden,
+    LeadNotFound,
     Principal,
     SupervisorUser,
 )
@@ -34,6 +35,7 @@ from review.leads.service import BULK_ACTIONS, DecisionError, DecisionInput
 from review.rendering import request_locale, translator
 from store.enums import LEAD_TRANSITIONS, LeadStatus
 from store.models_review import UserRole
+from store.review_queries import QueueFilter
 
 router = APIRouter(include_in_schema=False)
 
@@ -138,18 +140,47 @@ def decide(request: Request, lead: CurrentLead, principal: AnalystUser, context:
            target: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
            outcome: Annotated[str, Form()] = "", qs: Annotated[str, Form()] = "") -> Response:
     qs = _clean_qs(qs)
+    error: DecisionError | None = None
     try:
         choice = DecisionInput(decision=Decision(decision), reason_code=reason_code,
                                reason=reason, kind=kind, target=target, note=note,
                                outcome=outcome)
         context.leads.decide(lead.id, choice, principal.user)
     except ValueError:
-        return _back(lead.id, qs, error="decision")
+        error = DecisionError("decision")
     except DecisionError as exc:
         if exc.key == "forbidden":
             raise Forbidden("role") from exc
-        return _back(lead.id, qs, error=exc.key)
+        error = exc
+    if _from_queue_row(request, lead.id):
+        return _queue_row(request, context, principal, lead.id, qs, decision, error)
+    if error:
+        return _back(lead.id, qs, error=error.key)
     return _back(lead.id, qs, msg=f"decided_{decision}")
+
+
+def _from_queue_row(request: Request, lead_id: int) -> bool:
+    """A decision made with c / d / e on the queue: HTMX swaps the answer into the row."""
+    return (request.headers.get("hx-request") == "true"
+            and request.headers.get("hx-target") == f"row-{lead_id}")
+
+
+def _queue_row(request: Request, context: Ctx, principal: Principal, lead_id: int,
+               qs: str, decision: str, error: DecisionError | None) -> Response:
+    """The lead's queue row as it is now, carrying the outcome for the queue to announce.
+
+    The row stays even when it no longer matches the queue's filter, so the analyst sees
+    what changed and the cursor keeps its place.
+    """
+    found = context.leads.queue(QueueFilter(lead_ids=(lead_id,)), page=1, per_page=1)
+    if not found.rows:
+        raise LeadNotFound()
+    tr = translator(request_locale(request))
+    message = (tr(f"error.{error.key}", **error.values) if error
+               else tr(f"flash.decided_{decision}"))
+    return context.renderer.page(request, "_queue_row.html", {
+        "row": found.rows[0], "qs": qs, "message": f"#{lead_id} {message}",
+        "message_kind": "error" if error else "ok"}, principal=principal)
 
 
 @router.post("/leads/{lead_id}/claim")

@@ -12,7 +12,7 @@ from jingwang.cli import app
 
 runner = CliRunner()
 
-LISTINGS = [
+LISTINGS: list[dict[str, object]] = [
     {"id": "x-1", "platform": "taobao", "title": "ISO9001认证 當天出證 包⭐过",
      "description": "资料简单", "seller": {"name": "某服务"}, "labels": ["fake_certificate"]},
     {"id": "x-2", "platform": "jd", "title": "不锈钢保温杯 当天发货", "description": "确保质量",

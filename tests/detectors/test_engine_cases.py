@@ -157,3 +157,26 @@ def test_finding_names_its_phrase_and_canonical_form(engine: Engine) -> None:
     assert m.phrase == "当日下证"
     assert m.canonical == "当天出证"
     assert m.rule.entry.legal_basis
+
+
+@pytest.mark.parametrize(("text", "category", "span"), [
+    ("当天..出证 资料简单", FC, "当天..出证"),             # ASCII dots are separators
+    ("资料简单，不过全e退款", FA, "不过全e退款"),          # a lone vowel typed between characters
+    ("国家AAA级信用企业认zhengban理", NP, "国家AAA级信用企业认zheng"),  # a run cut at a syllable
+    ("各类认证 5tcbg 加急", FA, "5tcbg"),                 # initials keep the digit
+    ("全国重合同守信用企业仞证", NP, "全国重合同守信用企业仞证"),  # a homophone in the last part
+    ("全国重合同守 信用企业 认 证", NP, "全国重合同守 信用企业 认 证"),  # spaces also inside a part
+])
+def test_combined_disguises(engine: Engine, text: str, category: str, span: str) -> None:
+    assert only(engine, text, category).text == span
+
+
+def test_exclusions_and_cues_do_not_reach_across_a_space(engine: Engine) -> None:
+    assert categories(engine, "认证咨询办理 保证通过 正规流程") == {FA}
+    assert not engine.scan("保证通过正规渠道办理")
+    assert not engine.scan("本机构不出售、不转让任何证书或报告。")
+
+
+def test_initials_prefer_the_canonical_phrase(engine: Engine) -> None:
+    # jcbg are the initials of 检测包过 and also of the synonym 仅出报告.
+    assert categories(engine, "家具检测服务 正规实验室 jcbg") == {FA}

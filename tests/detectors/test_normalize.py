@@ -102,9 +102,9 @@ def test_fast_and_slow_forms_agree(source: str) -> None:
 
 
 def test_wide_text_takes_the_dict_tables() -> None:
-    from detectors.normalize import _wide, fold
+    from detectors.fold import fold, is_wide
 
-    assert not _wide("当天出证 abc") and not _wide("") and not _wide("\uffff")
-    assert _wide("当天💯出证") and _wide("\U00020000")
+    assert not is_wide("当天出证 abc") and not is_wide("") and not is_wide("\uffff")
+    assert is_wide("当天💯出证") and is_wide("\U00020000")
     assert fold("当💯天") == fold("当天") == "当天"  # the emoji is deleted either way
     assert normalize("确💯保💯通💯过").text == "确保通过"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -141,3 +142,41 @@ def test_an_unchanged_listing_reuses_its_stored_texts_without_downloading(
     assert statuses == ["failed", "failed"]
     assert edited.image_texts == stored.image_texts
     assert lookups == ["x3", "x3"]
+
+
+def test_a_stuck_read_times_out_is_not_cached_and_the_pool_recovers(tmp_path: Path) -> None:
+    slow = OcrPool(workers=1, timeout=0.01)  # less than a worker needs to start
+    reader = ImageReader(slow, OcrCache(tmp_path, slow.key))
+    data = text_png("发证日期：2023年5月17日")
+    try:
+        first = run(reader.read_bytes(data))
+        assert (first.status, first.reason) == ("failed", "ocr_timeout")
+        assert list(tmp_path.rglob("*.json")) == []  # a failure is not an answer
+        slow.timeout = 60.0
+        second = run(reader.read_bytes(data))  # a fresh worker replaced the stuck one
+        assert second.status == "read" and "2023" in second.text
+    finally:
+        slow.close()
+
+
+def test_a_crawl_stream_keeps_its_order_and_its_failure(pool: OcrPool, tmp_path: Path) -> None:
+    reader = ImageReader(pool, OcrCache(tmp_path, pool.key))
+
+    async def crawl() -> AsyncGenerator[str, None]:
+        yield "page 1"
+        yield "page 2"
+        raise ConnectionError("platform went away")
+
+    async def consume() -> tuple[list[object], BaseException | None]:
+        seen: list[object] = []
+        async with HttpFetcher(None, options=FAST) as fetcher:
+            try:
+                async for event in reader.stream(crawl(), fetcher):
+                    seen.append(event)
+            except ConnectionError as exc:
+                return seen, exc
+        return seen, None
+
+    seen, error = run(consume())
+    assert seen == ["page 1", "page 2"]  # what was crawled comes out first
+    assert isinstance(error, ConnectionError)

@@ -24,7 +24,7 @@ from detectors.suite import DetectorSuite
 from jingwang.config import SourceConfig
 from jingwang.pipeline import Pipeline
 from jingwang.records import Finding, Listing, Seller
-from sandbox.certificates import KEY_FIELDS, DocumentImage
+from sandbox.certificates import FONT_HINT, KEY_FIELDS, DocumentImage, font_path
 from sandbox.data import Catalog, SandboxListing
 from sandbox.images import draw_png
 from store.db import make_engine, upgrade
@@ -53,6 +53,8 @@ def ocr_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def read(pool: OcrPool, catalog: Catalog, ocr_cache: Path) -> list[Read]:
+    if font_path() is None:
+        pytest.fail(FONT_HINT)  # the pictures would be drawn without Chinese glyphs
     reader = ImageReader(pool, OcrCache(ocr_cache, pool.key))
     listings = document_listings(catalog)
 

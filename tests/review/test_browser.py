@@ -136,3 +136,104 @@ def test_hostile_listings_render_inert(page: Any, workbench: Workbench) -> None:
     expect(page.locator("script:not([src])")).to_have_count(0)
     title = page.inner_text("h3.listing-title")
     assert '<script>alert("title")</script>' in title  # shown as text
+
+
+def queue_row(page: Any, lead_id: int) -> Any:
+    return page.locator(f"#row-{lead_id}")
+
+
+def test_confirm_the_selected_lead_from_the_queue(page: Any, workbench: Workbench) -> None:
+    base = workbench.url
+    sign_in(page, base, "analyst")
+    page.goto(f"{base}/?sort=oldest&status=new")
+    first = workbench.seeded.leads["iso"]
+    page.keyboard.press("j")
+    page.keyboard.press("c")
+    expect(queue_row(page, first).locator(".status")).to_have_text("已确认")
+    expect(page.locator("#queue-message")).to_have_text(f"#{first} 已确认违规。")
+    assert page.url == f"{base}/?sort=oldest&status=new"  # still on the queue
+    assert page.get_attribute("tr.lead-row.selected", "id") == f"row-{first}"
+    lead = workbench.store.lead(first)
+    assert lead is not None and lead.status is LeadStatus.CONFIRMED
+    trail = workbench.store.audit_events(object_type="lead", object_id=first)
+    assert trail[-1]["action"] == "lead.transition" and trail[-1]["actor"] == "analyst"
+    page.keyboard.press("j")  # the cursor keeps working after the swap
+    assert page.get_attribute("tr.lead-row.selected", "id") == \
+        f"row-{workbench.seeded.leads['green']}"
+    assert queue_row(page, first).get_attribute("aria-selected") is None
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")  # the swapped row still opens, filter kept
+    page.wait_for_url(f"{base}/leads/{first}?status=new&sort=oldest")
+    assert page.inner_text("#lead-status") == "已确认"
+    assert page.problems == []
+
+
+def test_escalate_the_selected_lead_from_the_queue(page: Any, workbench: Workbench) -> None:
+    base = workbench.url
+    sign_in(page, base, "analyst")
+    page.goto(f"{base}/?sort=oldest")
+    second = workbench.seeded.leads["green"]
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("e")
+    expect(queue_row(page, second).locator(".badge.escalated")).to_have_count(1)
+    expect(queue_row(page, second).locator(".status")).to_have_text("审核中")
+    expect(page.locator("#queue-message")).to_have_text(f"#{second} 已上报主管。")
+    state = workbench.app.state.context.leads.state(second)
+    assert state.escalated_at is not None and state.escalated_by == "analyst"
+    assert state.assignee == "analyst"  # escalating a new lead starts its review
+    page.keyboard.press("?")
+    assert page.is_visible("#help")
+    assert page.locator("#help").inner_text().count("上报主管") == 2  # queue and lead page
+    assert page.problems == []
+
+
+def test_dismiss_from_the_queue_asks_for_a_reason(page: Any, workbench: Workbench) -> None:
+    base = workbench.url
+    sign_in(page, base, "analyst")
+    page.goto(f"{base}/?sort=oldest")
+    first = workbench.seeded.leads["iso"]
+    page.keyboard.press("j")
+    page.keyboard.press("d")
+    assert page.is_visible("#queue-dismiss-dialog")
+    assert page.inner_text("#queue-dismiss-lead") == f"#{first}"
+    page.keyboard.press("c")  # typing in the dialog never decides behind it
+    page.click("#queue-dismiss button[type=submit]")  # no reason chosen: the form refuses
+    assert page.is_visible("#queue-dismiss-dialog")
+    lead = workbench.store.lead(first)
+    assert lead is not None and lead.status is LeadStatus.NEW
+    page.select_option("#queue-dismiss select[name=reason_code]", "negation")
+    page.fill("#queue-dismiss textarea[name=reason]", "店铺写明不代办")
+    page.click("#queue-dismiss button[type=submit]")
+    expect(queue_row(page, first).locator(".status")).to_have_text("已排除")
+    assert not page.is_visible("#queue-dismiss-dialog")
+    dismissed = workbench.store.lead(first)
+    assert dismissed is not None and dismissed.status is LeadStatus.DISMISSED
+    assert dismissed.dismiss_reason is not None and dismissed.dismiss_reason.endswith(
+        "：店铺写明不代办")
+    page.keyboard.press("c")  # the life cycle still rules: a dismissed lead stays so
+    expect(page.locator("#queue-message")).to_have_text(
+        f"#{first} 不能从“已排除”变更为“已确认”。")
+    expect(page.locator("#queue-message")).to_have_class("queue-message error")
+    assert workbench.store.lead(first).status is LeadStatus.DISMISSED  # type: ignore[union-attr]
+    assert page.problems == []
+
+
+def test_a_viewer_is_refused_on_the_queue(page: Any, workbench: Workbench) -> None:
+    base = workbench.url
+    sign_in(page, base, "viewer")
+    page.goto(f"{base}/?sort=oldest")
+    first = workbench.seeded.leads["iso"]
+    page.keyboard.press("j")
+    for key in ("c", "e", "d"):
+        page.evaluate("document.getElementById('queue-message').textContent = ''")
+        page.keyboard.press(key)
+        expect(page.locator("#queue-message")).to_have_text("当前账号无权执行此操作。")
+    assert page.locator("#queue-dismiss-dialog").count() == 0
+    expect(queue_row(page, first).locator(".status")).to_have_text("新线索")
+    assert page.get_attribute("tr.lead-row.selected", "id") == f"row-{first}"
+    lead = workbench.store.lead(first)
+    assert lead is not None and lead.status is LeadStatus.NEW
+    assert workbench.app.state.context.leads.state(first).escalated_at is None
+    # The browser logs each refused request (403); nothing else went wrong.
+    assert len(page.problems) == 3 and all("403" in p for p in page.problems)

@@ -202,3 +202,30 @@ def test_seller_content_is_escaped_everywhere(workbench: Workbench,
     assert csp.startswith("default-src 'self'; script-src 'self';")
     assert '<iframe sandbox="" src="/snapshot/' in page.text
     assert re.search(r"<script(?![^>]*\bsrc=\"/static/)", page.text) is None
+
+
+def test_a_decision_from_a_queue_row_answers_with_the_row(
+        workbench: Workbench, as_role: Callable[[str], httpx.Client]) -> None:
+    lead_id = workbench.seeded.leads["report"]
+    row = {"HX-Request": "true", "HX-Target": f"row-{lead_id}"}
+    client = as_role("analyst")
+    response = client.post(f"/leads/{lead_id}/decide", headers={
+        **row, "X-CSRF-Token": client.csrf},  # type: ignore[attr-defined]
+        data={"decision": "confirm", "qs": "status=new"})
+    assert response.status_code == 200 and response.text.startswith("<tr")
+    assert f'data-message="#{lead_id} 已确认违规。"' in response.text
+    assert f'href="/leads/{lead_id}?status=new"' in response.text and "已确认" in response.text
+    lead = workbench.store.lead(lead_id)
+    assert lead is not None and lead.status is LeadStatus.CONFIRMED
+    refused = client.post(f"/leads/{lead_id}/decide", headers={
+        **row, "X-CSRF-Token": client.csrf},  # type: ignore[attr-defined]
+        data={"decision": "dismiss", "reason_code": ""})
+    assert refused.status_code == 200 and 'data-message-kind="error"' in refused.text
+    assert "排除需要选择理由" in refused.text
+    assert workbench.store.lead(lead_id).status is LeadStatus.CONFIRMED  # type: ignore[union-attr]
+    viewer = as_role("viewer")
+    forbidden = viewer.post(f"/leads/{lead_id}/decide", headers={
+        **row, "X-CSRF-Token": viewer.csrf},  # type: ignore[attr-defined]
+        data={"decision": "escalate"})
+    assert forbidden.status_code == 403 and "当前账号无权执行此操作。" in forbidden.text
+    assert workbench.app.state.context.leads.state(lead_id).escalated_at is None

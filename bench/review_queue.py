@@ -1,7 +1,7 @@
 """The review queue at scale: first page and filtered pages over 1,000,000 listings and
 200,000 findings on PostgreSQL, through the workbench's own query code.
 
-Run: ``python3 -m uv run --frozen python bench/queue.py [--listings 1000000]
+Run: ``python3 -m uv run --frozen python bench/review_queue.py [--listings 1000000]
 [--findings 200000] [--repeat 200] [--explain] [--keep]``; the server comes from
 ``JINGWANG_BENCH_DATABASE_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``).
 
@@ -10,7 +10,9 @@ the migrations ship), fills it with ``INSERT … SELECT generate_series`` (forei
 triggers off while loading; a few minutes on 2 cores), ANALYZEs it, then times each
 query ``--repeat`` times after a warm-up and prints p50/p95/p99 in milliseconds.
 ``--explain`` prints ``EXPLAIN ANALYZE`` of each query's page and count statements.
-The database is dropped at the end unless ``--keep``.
+The database is dropped at the end unless ``--keep``. (Not ``bench/queue.py``: a file
+of that name beside the other bench scripts would shadow the standard library's
+``queue`` for all of them.)
 
 Data shape: 50,000 sellers on 3 platforms, each listing with one version; findings
 on a random tenth of the listings (two each); every seller with a flagged listing
@@ -20,21 +22,15 @@ workbench state (a unit of ten, an assignee of twenty).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This file is named like the standard library's ``queue``, which psycopg imports: take
-# its folder off the import path before anything else is imported.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
 import argparse
 import os
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -137,7 +133,7 @@ QUERIES: list[tuple[str, QueueFilter]] = [
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def fill(engine: Engine, *, listings: int, findings: int) -> None:
@@ -193,8 +189,10 @@ def explain(engine: Engine, flt: QueueFilter) -> None:
             .outerjoin(LeadReview, LeadReview.lead_id == Lead.id)
             .outerjoin(AppUser, AppUser.id == LeadReview.assignee_id)
             .where(*where).order_by(*_ordering(flt.sort)).limit(25))
-    total = (select(func.count()).select_from(Lead).join(Seller, Seller.id == Lead.seller_id)
-             .outerjoin(LeadReview, LeadReview.lead_id == Lead.id).where(*where))
+    total = select(func.count()).select_from(Lead)
+    if flt.platform or flt.text:
+        total = total.join(Seller, Seller.id == Lead.seller_id)
+    total = total.outerjoin(LeadReview, LeadReview.lead_id == Lead.id).where(*where)
     del LeadListing
     with engine.connect() as conn:
         for label, stmt in (("count", total), ("page", page)):
