@@ -74,9 +74,6 @@ class _Hits:
         self.phrase = False    # a whole phrase passed the cheap checks
         self.complete = False  # a gapped pattern has every part
 
-    def worth_a_look(self) -> bool:
-        return bool(self.phrase or self.complete or self.fuzzy or self.words or self.regex)
-
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
@@ -163,16 +160,20 @@ class Engine:
                 out.append((s, e))
         return out
 
-    def _collect(self, t: str, y: str) -> _Hits:
-        """Every automaton hit that survives the cheap checks, and whether any counts.
+    def _collect(self, t: str, y: str) -> _Hits | None:
+        """Every automaton hit that survives the cheap checks, or None when none counts.
 
         Parts of gapped patterns are checked only once all parts of the pattern
         are present; initials, fuzzy windows and regex hits always count.
         """
-        found = _Hits()
-        part_hits: list[tuple[int, int, tuple[Target, ...]]] = []
+        # Most texts have a few anchor or part hits and nothing that counts: the
+        # lists are made only when something goes into them.
+        hits: list[tuple[int, int, Target]] = []
+        fuzzy: list[tuple[int, int, Target]] | None = None
+        words: list[tuple[int, int, Target]] | None = None
+        part_hits: list[tuple[int, int, tuple[Target, ...]]] | None = None
         part_ids: set[tuple[int, int, int]] = set()
-        hits = found.hits
+        phrase = False
         # The hot loop of the cheap pass: plain tuple unpacking, nothing else.
         for last, (length, phrases, parts, anchors, initials, ids) in \
                 self.compiled.main.iter(y):
@@ -184,43 +185,68 @@ class Engine:
                     v = tg.variant
                     if seg == v.text or policy_ok(length, *_compare(seg, v)):
                         hits.append((s, e, tg))
-                        found.phrase = True
+                        phrase = True
             if parts:
+                if part_hits is None:
+                    part_hits = []
                 part_hits.append((s, e, parts))
                 part_ids |= ids
             if initials:
-                found.words.extend((s, e, tg) for tg in initials)
+                if words is None:
+                    words = []
+                words.extend((s, e, tg) for tg in initials)
             if anchors:
                 # A single edit is outside one of the two anchors, so the anchor that
                 # found it matches exactly; homophone anchor hits end here, cheaply.
                 for tg in anchors.get(t[s:e], ()):
-                    found.fuzzy.extend((ws, we, tg)
-                                       for ws, we in self._fuzzy_windows(t, s, e, tg))
+                    windows = self._fuzzy_windows(t, s, e, tg)
+                    if windows:
+                        if fuzzy is None:
+                            fuzzy = []
+                        fuzzy.extend((ws, we, tg) for ws, we in windows)
+        complete = False
         # A gapped pattern is checked only when every one of its parts was hit.
-        complete = {key for key, ids in self.compiled.gapped if ids <= part_ids} \
-            if part_ids and not part_ids.isdisjoint(self.compiled.first_parts) else set()
-        if complete:
-            spans: dict[tuple[int, int], list[list[tuple[int, int]]]] = {}
-            kept = []
-            for s, e, targets in part_hits:
-                seg = t[s:e]
-                for tg in targets:
-                    key2 = (tg.rule, tg.pattern)
-                    if key2 not in complete:
-                        continue
-                    if self._part_ok(seg, tg):
-                        rp = self.rules[tg.rule].patterns[tg.pattern]
-                        spans.setdefault(key2, [[] for _ in range(rp.parts)])[tg.part].append(
-                            (s, e))
-                        kept.append((s, e, tg))
-            found.complete = any(self._chain_possible(r, q, by_part)
-                                 for (r, q), by_part in spans.items())
-            if found.complete:
-                found.hits.extend(kept)
+        if part_hits is not None and not part_ids.isdisjoint(self.compiled.first_parts):
+            complete = self._complete(t, part_hits, part_ids, hits)
+        regex: list[tuple[int, int, int]] = []
         if self.compiled.regexes:
-            found.regex = [(r, m.start(), m.end()) for r, rx in self.compiled.regexes
-                           for m in rx.finditer(t) if m.end() > m.start()]
+            regex = [(r, m.start(), m.end()) for r, rx in self.compiled.regexes
+                     for m in rx.finditer(t) if m.end() > m.start()]
+        if not (phrase or complete or fuzzy or words or regex):
+            return None
+        found = _Hits()
+        found.hits = hits
+        found.fuzzy = fuzzy or []
+        found.words = words or []
+        found.regex = regex
+        found.phrase = phrase
+        found.complete = complete
         return found
+
+    def _complete(self, t: str, part_hits: list[tuple[int, int, tuple[Target, ...]]],
+                  part_ids: set[tuple[int, int, int]],
+                  hits: list[tuple[int, int, Target]]) -> bool:
+        """Whether some gapped pattern has all its parts in order; adds their hits if so."""
+        complete = {key for key, ids in self.compiled.gapped if ids <= part_ids}
+        if not complete:
+            return False
+        spans: dict[tuple[int, int], list[list[tuple[int, int]]]] = {}
+        kept = []
+        for s, e, targets in part_hits:
+            seg = t[s:e]
+            for tg in targets:
+                key2 = (tg.rule, tg.pattern)
+                if key2 not in complete:
+                    continue
+                if self._part_ok(seg, tg):
+                    rp = self.rules[tg.rule].patterns[tg.pattern]
+                    spans.setdefault(key2, [[] for _ in range(rp.parts)])[tg.part].append(
+                        (s, e))
+                    kept.append((s, e, tg))
+        if not any(self._chain_possible(r, q, by_part) for (r, q), by_part in spans.items()):
+            return False
+        hits.extend(kept)
+        return True
 
     def _part_ok(self, seg: str, tg: Target) -> bool:
         """The cheap check for a part of a gapped pattern.
@@ -258,7 +284,7 @@ class Engine:
             return []
         forms = fast_forms(text)
         found = self._collect(forms.text, forms.y)
-        if not found.worth_a_look():
+        if found is None:
             return []
         return self._verify(normalize(text, forms), found)
 

@@ -20,6 +20,10 @@ from jingwang.records import Detector, Finding, Listing
 
 log = logging.getLogger(__name__)
 PACKAGE_KEYWORDS = Path(__file__).resolve().parent.parent / "keywords"
+# Lexicon rules that mean the listing trades ready-made certificates or reports.
+# The spec: such a listing is fake_certificate alone unless it also offers a
+# service, so its certificate talk is not a product's claim with missing fields.
+TRADE_RULES = frozenset({"fc.trade_documents", "fc.ready_made", "fc.alterable"})
 
 
 def default_lexicon_dir(lexicon_dir: Path = Path("keywords")) -> Path:
@@ -67,6 +71,7 @@ class DetectorSuite:
         findings = lexicon.detect(listing)
         for detector in self._others:
             findings.extend(detector.detect(listing))
+        findings = combine(findings)
         seen: set[tuple[str, str, str, int, int]] = set()
         out = []
         for f in sorted(findings, key=_order):
@@ -100,6 +105,15 @@ class DetectorSuite:
             log.info("lexicon reloaded: version %s (%d rules)", self.version,
                      len(compiled.rules))
             return True
+
+
+def combine(findings: list[Finding]) -> list[Finding]:
+    """Apply the spec's rules for how categories combine across detectors."""
+    trades = any(f.rule in TRADE_RULES for f in findings)
+    offers = any(f.category == "unlicensed_service" for f in findings)
+    if trades and not offers:
+        return [f for f in findings if f.category != "missing_cert_fields"]
+    return findings
 
 
 def _field_rank(name: str) -> tuple[int, int]:

@@ -111,3 +111,15 @@ def test_a_new_lexicon_file_is_picked_up(keywords_copy: Path) -> None:
     bump(keywords_copy / "extra.yaml", "entries:" + NEW_RULE)
     assert suite.reload_if_changed()
     assert any(f.rule == "fc.test_reload" for f in suite.detect(listing("秒开证明")))
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    # Only trading ready-made reports: fake_certificate alone, not a product's missing fields.
+    # (disguised, so only the lexicon engine sees the trade — the suite must combine)
+    ("电热水壶检验报告 转rang检测报告 电子版", ["fake_certificate"]),
+    # A product that shows a report without its key fields keeps missing_cert_fields.
+    ("电热水壶 1.8L 附检测报告 质量放心", ["missing_cert_fields"]),
+])
+def test_categories_combine_as_the_spec_says(title: str, expected: list[str]) -> None:
+    suite = DetectorSuite.from_paths()
+    assert suite.categories(suite.detect(listing(title))) == expected
