@@ -6,16 +6,14 @@ tokens (SHA-256) before storing or looking them up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.db import SQLITE_BEGIN
+from store.db import Transactions
 from store.errors import NotFound, StoreError
 from store.models_review import ApiToken, AppUser, UserRole, UserSession
 
@@ -71,23 +69,8 @@ def _token_view(row: ApiToken) -> ApiTokenView:
                         last_used_at=row.last_used_at, revoked_at=row.revoked_at)
 
 
-class Accounts:
+class Accounts(Transactions):
     """Users, sessions and tokens in the store's database; the clock is injectable."""
-
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _utcnow) -> None:
-        self.engine = engine
-        self._clock = clock
-        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
-            yield session
 
     def _user_row(self, session: Session, username: str) -> AppUser:
         row = session.scalars(select(AppUser).where(AppUser.username == username)).one_or_none()
@@ -99,7 +82,7 @@ class Accounts:
 
     def create_user(self, *, username: str, display_name: str, role: UserRole,
                     password_hash: str) -> UserView:
-        now = self._clock()
+        now = self.clock()
         try:
             with self._write() as session:
                 if session.scalars(select(AppUser.id).where(
@@ -147,7 +130,7 @@ class Accounts:
         with self._write() as session:
             row = self._user_row(session, username)
             row.password_hash = password_hash
-            row.updated_at = self._clock()
+            row.updated_at = self.clock()
             if end_sessions:
                 session.execute(delete(UserSession).where(UserSession.user_id == row.id))
 
@@ -155,7 +138,7 @@ class Accounts:
         """Disable (ending sessions; tokens stop working) or enable a user."""
         with self._write() as session:
             row = self._user_row(session, username)
-            now = self._clock()
+            now = self.clock()
             row.disabled_at = (row.disabled_at or now) if disabled else None
             row.updated_at = now
             if disabled:
@@ -165,13 +148,13 @@ class Accounts:
         with self._write() as session:
             row = self._user_row(session, username)
             row.role = UserRole(role)
-            row.updated_at = self._clock()
+            row.updated_at = self.clock()
 
     # -- sessions ---------------------------------------------------------------------
 
     def create_session(self, *, user_id: int, token_hash: str, csrf_token: str,
                        lifetime: timedelta) -> SessionView:
-        now = self._clock()
+        now = self.clock()
         with self._write() as session:
             user = session.get(AppUser, user_id)
             if user is None:
@@ -189,7 +172,7 @@ class Accounts:
     def session(self, token_hash: str, *, idle: timedelta) -> SessionView | None:
         """The live session with this token, or None if unknown, expired, idle too long
         or its user is disabled."""
-        now = self._clock()
+        now = self.clock()
         with self._read() as session:
             found = session.execute(
                 select(UserSession, AppUser).join(AppUser, AppUser.id == UserSession.user_id)
@@ -221,7 +204,7 @@ class Accounts:
             if session.get(AppUser, user_id) is None:
                 raise NotFound(f"unknown user {user_id}")
             row = ApiToken(user_id=user_id, name=name, token_hash=token_hash, prefix=prefix,
-                           created_at=self._clock())
+                           created_at=self.clock())
             session.add(row)
             session.flush()
             return _token_view(row)
@@ -237,12 +220,12 @@ class Accounts:
             row = session.get(ApiToken, token_id)
             if row is None or row.user_id != user_id or row.revoked_at is not None:
                 return False
-            row.revoked_at = self._clock()
+            row.revoked_at = self.clock()
             return True
 
     def user_by_token(self, token_hash: str) -> UserView | None:
         """The enabled user owning this live token (and note that it was used)."""
-        now = self._clock()
+        now = self.clock()
         with self._read() as session:
             found = session.execute(
                 select(ApiToken, AppUser).join(AppUser, AppUser.id == ApiToken.user_id)

@@ -8,16 +8,14 @@ for a change that was rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.db import SQLITE_BEGIN
 from store.enums import OutboxStatus
 from store.ingest import bounded_key
 from store.models import KEY_LENGTH, AuditEvent, Outbox
@@ -191,25 +189,4 @@ def with_event(labels: LeadLabels, event: str, **changes: Any) -> LeadLabels:
     return replace(labels, event=event, **changes)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
-
-class Transactions:
-    """One transaction per call, as ``Store`` does: reads, and writers that take SQLite's
-    write lock at BEGIN."""
-
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.engine = engine
-        self.clock = clock
-        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
-            yield session

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from store.errors import StoreError
 
@@ -131,3 +133,27 @@ def head_revision() -> str:
     if head is None:
         raise StoreError(f"no migrations in {MIGRATIONS_DIR}")
     return head
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Transactions:
+    """One transaction per call, as ``Store`` does: reads, and writers that take SQLite's
+    write lock at BEGIN. The base of every store service class."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            yield session

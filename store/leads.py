@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jingwang.records import Listing
-from store.alerting import LeadLabels, Transactions
+from store.alerting import LeadLabels
+from store.db import Transactions
 from store.enums import CLOSED_LEAD_STATUSES, LeadStatus
 from store.ingest import SYSTEM_ACTOR, audit, open_lead_of
 from store.models import (

@@ -18,12 +18,11 @@ from store import leads as lead_steps
 from store.alerting import (
     Delivery,
     Router,
-    Transactions,
     announce,
     bounded,
-    utcnow,
     write_deliveries,
 )
+from store.db import Transactions, utcnow
 from store.enums import LeadStatus
 from store.models import Lead, Outbox
 from store.models_alerts import OutboxRoute, Takedown

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from store.alerting import Transactions
+from store.db import Transactions
 from store.errors import NotFound
 from store.ingest import audit
 from store.models import KEY_LENGTH, Lead, Seller

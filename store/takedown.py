@@ -18,7 +18,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from store import leads as lead_steps
-from store.alerting import Router, Transactions, announce, utcnow
+from store.alerting import Router, announce
+from store.db import Transactions, utcnow
 from store.enums import LeadStatus
 from store.models import Lead, LeadListing, ListingVersion
 from store.models import Listing as ListingRow

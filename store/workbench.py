@@ -7,16 +7,15 @@ function; this module records everything around them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.db import SQLITE_BEGIN
+from store.db import Transactions
 from store.errors import NotFound
 from store.models import KEY_LENGTH, AuditEvent, Lead
 from store.models_review import AppUser, LeadNote, LeadReferral, LeadReview, ReferralKind
@@ -66,23 +65,8 @@ def add_audit(session: Session, *, at: datetime, actor: str, action: str, object
                            detail=detail))
 
 
-class Workbench:
+class Workbench(Transactions):
     """Writes and reads of the review tables; one transaction per call."""
-
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _utcnow) -> None:
-        self.engine = engine
-        self._clock = clock
-        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
-            yield session
 
     def _review_row(self, session: Session, lead_id: int, now: datetime) -> LeadReview:
         if session.get(Lead, lead_id, with_for_update=True) is None:
@@ -125,7 +109,7 @@ class Workbench:
     def claim(self, lead_id: int, *, user_id: int, actor: str, force: bool = False) -> bool:
         """Make ``user_id`` the lead's assignee; refused (False) if someone else holds it
         and ``force`` is not set (supervisors reassign with :meth:`assign`)."""
-        now = self._clock()
+        now = self.clock()
         with self._write() as session:
             row = self._review_row(session, lead_id, now)
             if row.assignee_id not in (None, user_id) and not force:
@@ -139,7 +123,7 @@ class Workbench:
             return True
 
     def assign(self, lead_id: int, *, assignee_id: int | None, actor: str) -> None:
-        now = self._clock()
+        now = self.clock()
         with self._write() as session:
             row = self._review_row(session, lead_id, now)
             username = None
@@ -156,7 +140,7 @@ class Workbench:
                       object_id=lead_id, detail={"assignee": username, "previous": previous})
 
     def set_unit(self, lead_id: int, *, unit: str | None, actor: str) -> None:
-        now = self._clock()
+        now = self.clock()
         with self._write() as session:
             row = self._review_row(session, lead_id, now)
             previous = row.unit
@@ -166,7 +150,7 @@ class Workbench:
                       object_id=lead_id, detail={"unit": row.unit, "previous": previous})
 
     def escalate(self, lead_id: int, *, actor: str, note: str | None) -> None:
-        now = self._clock()
+        now = self.clock()
         with self._write() as session:
             row = self._review_row(session, lead_id, now)
             row.escalated_at, row.escalated_by = now, actor
@@ -176,7 +160,7 @@ class Workbench:
                       object_id=lead_id, detail={"note": row.escalation_note})
 
     def set_outcome(self, lead_id: int, *, outcome: str, actor: str) -> None:
-        now = self._clock()
+        now = self.clock()
         with self._write() as session:
             row = self._review_row(session, lead_id, now)
             row.outcome, row.updated_at = outcome[:32], now
@@ -190,7 +174,7 @@ class Workbench:
         target = target.strip()[:KEY_LENGTH]
         if not target:
             raise ValueError("a referral needs a target")
-        now = self._clock()
+        now = self.clock()
         with self._write() as session:
             row = self._review_row(session, lead_id, now)
             session.add(LeadReferral(lead_id=lead_id, kind=kind, target=target,
@@ -206,7 +190,7 @@ class Workbench:
         body = body.strip()
         if not body:
             raise ValueError("an empty note")
-        now = self._clock()
+        now = self.clock()
         with self._write() as session:
             self._review_row(session, lead_id, now)
             session.add(LeadNote(lead_id=lead_id, author=author, body=body, at=now))
@@ -217,7 +201,7 @@ class Workbench:
                detail: dict[str, Any], lead_ids: Sequence[int] = ()) -> None:
         """One audit event, plus one ``lead.exported``-style event per lead named, so each
         lead's own trail shows who took its data out."""
-        now = self._clock()
+        now = self.clock()
         with self._write() as session:
             add_audit(session, at=now, actor=actor, action=action, object_type=object_type,
                       object_id=object_id, detail=detail)
