@@ -31,11 +31,6 @@ class Channel(Protocol):
     async def send(self, *, idempotency_key: str, payload: dict[str, Any]) -> None: ...
 
 
-def render_text(payload: dict[str, Any], *, base_url: str | None = None) -> tuple[str, str]:
-    """Chinese title and body of any alert payload (see :mod:`alerts.render`)."""
-    return render(payload, base_url=base_url)
-
-
 class LogChannel:
     """Writes the alert to the log; always available, useful in the demo."""
 
@@ -43,7 +38,7 @@ class LogChannel:
         self.name = name
 
     async def send(self, *, idempotency_key: str, payload: dict[str, Any]) -> None:
-        title, _ = render_text(payload)
+        title, _ = render(payload)
         log.info("alert %s: %s", idempotency_key, title,
                  extra={"alert_key": idempotency_key, "lead_id": payload.get("lead_id")})
 
@@ -60,7 +55,7 @@ class WebhookChannel:
         self._client = client
 
     async def send(self, *, idempotency_key: str, payload: dict[str, Any]) -> None:
-        title, text = render_text(payload, base_url=self.base_url)
+        title, text = render(payload, base_url=self.base_url)
         body = json.dumps({"idempotency_key": idempotency_key, **payload,
                            "title": title, "text": text}, ensure_ascii=False)
         headers = {"Content-Type": "application/json; charset=utf-8",
@@ -115,7 +110,7 @@ class AppriseChannel:
                                   body_format=apprise.NotifyFormat.TEXT))
 
     async def send(self, *, idempotency_key: str, payload: dict[str, Any]) -> None:
-        title, body = render_text(payload, base_url=self.base_url)
+        title, body = render(payload, base_url=self.base_url)
         body = f"{body}\n\n{t('alert.key', idempotency_key=idempotency_key)}"
         ok = await asyncio.to_thread(self._notify, title, body, idempotency_key)
         if not ok:

@@ -15,17 +15,15 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from alerts.channels import Channel, DeliveryError
+from jingwang.clock import utcnow
 from store.outbox_batches import AlertOutbox, Batch
 from store.service import Store
 
 log = logging.getLogger("jingwang.alerts")
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from alerts.routing import Router, load_routing
@@ -15,6 +15,7 @@ from alerts.takedown import CheckStats, TakedownChecker
 from alerts.units import Units, load_units
 from crawler.fetch_http import HttpFetcher
 from crawler.profiles import Profile
+from jingwang.clock import utcnow
 from jingwang.config import Settings
 from jingwang.errors import ConfigError
 from store.scheduled import DigestUnit, Scheduled, digest_all
@@ -50,9 +51,6 @@ def load_alerting(settings: Settings, *, config_path: str | Path) -> Alerting:
     units = load_units(cfg.units_file, channels={c.name for c in settings.channels})
     return Alerting(router=load_routing(cfg.routing_file, units), units=units)
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class AlertJobs:

@@ -13,20 +13,18 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from crawler.events import Blocked, Removed
 from crawler.fetch_http import FetchError, HttpFetcher
 from crawler.parse import parse_detail
 from crawler.profiles import Profile
+from jingwang.clock import utcnow
 from store.service import Store
 from store.takedown import Takedowns, TakedownTarget
 
 log = logging.getLogger("jingwang.alerts")
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -44,6 +44,7 @@ from crawler.transport import (
     PinnedTransport,
     ssl_context,
 )
+from jingwang.clock import utcnow
 from jingwang.records import Capture
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -125,9 +126,6 @@ class _Route:
     cool_until: float = 0.0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     """Seconds a ``Retry-After`` header asks for (delta seconds or HTTP date)."""
@@ -150,7 +148,7 @@ class HttpFetcher:
 
     def __init__(self, profile: Profile | None = None, *, options: FetchOptions | None = None,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 clock: Callable[[], datetime] = _utcnow,
+                 clock: Callable[[], datetime] = utcnow,
                  rng: random.Random | None = None) -> None:
         self.options = options or FetchOptions()
         self.rate = profile.rate if profile else RateSpec()

@@ -282,29 +282,21 @@ async def crawl_source(source: SourceConfig, profile: Profile, fetcher: HttpFetc
     needed for ``render: browser`` profiles.
     """
     run = _Run(source, profile, fetcher, browser, stop)
-    if source.kind == "search":
-        search = profile.search
-        if search is None:
+    if source.kind in ("search", "shop"):
+        # Both walk result pages: of each keyword's search, or of each shop's listings.
+        searching = source.kind == "search"
+        spec = profile.search if searching else profile.shop
+        if spec is None:
+            section = "search" if searching else "shop"
+            offer = "searches" if searching else "lists shops"
             raise ConfigError(f"platform profile {profile.name}",
-                              f"source {source.name!r} searches, but the profile has no "
-                              "search section", key="search")
-        for keyword in source.keywords:
+                              f"source {source.name!r} {offer}, but the profile has no "
+                              f"{section} section", key=section)
+        page_of = _search_page if searching else _shop_page
+        for item in source.keywords if searching else source.shops:
             if run.done:
                 return
-            async for event in run.pages(search, keyword,
-                                         functools.partial(_search_page, profile, keyword)):
-                yield event
-    elif source.kind == "shop":
-        shop_spec = profile.shop
-        if shop_spec is None:
-            raise ConfigError(f"platform profile {profile.name}",
-                              f"source {source.name!r} lists shops, but the profile has no "
-                              "shop section", key="shop")
-        for shop in source.shops:
-            if run.done:
-                return
-            async for event in run.pages(shop_spec, shop,
-                                         functools.partial(_shop_page, profile, shop)):
+            async for event in run.pages(spec, item, functools.partial(page_of, profile, item)):
                 yield event
     elif source.kind == "urls":
         urls = run.fresh(source.urls)

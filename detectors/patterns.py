@@ -50,17 +50,6 @@ class Expanded:
     gaps: tuple[tuple[int, int], ...]
 
 
-def slot_refs(text: str) -> list[str]:
-    """Named slots a pattern refers to (inline alternatives and gaps excluded)."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        body = m.group(1)
-        if "|" in body or body.startswith("~"):
-            continue
-        out.append(body.rstrip("?"))
-    return out
-
-
 def _check_braces(text: str) -> None:
     depth = 0
     for ch in text:

@@ -15,7 +15,7 @@ import logging
 import math
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from playwright.async_api import Error as PlaywrightError
 
@@ -26,6 +26,7 @@ from crawler.profiles import InfiniteScroll, Profile
 from crawler.run import URL_BATCH, crawl_source, source_profile
 from detectors.ocr import ImageReader, ImageText
 from detectors.suite import DetectorSuite
+from jingwang.clock import utcnow
 from jingwang.config import SourceConfig
 from jingwang.records import CrawledListing
 from store.service import Store
@@ -83,9 +84,6 @@ def planned_pages(source: SourceConfig) -> int:
     return math.ceil(len(source.urls) / URL_BATCH)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 async def _overlapped(events: AsyncGenerator[CrawlEvent, None],
                       handle: Callable[[CrawlEvent], Awaitable[None]]) -> None:
@@ -137,7 +135,7 @@ class Pipeline:
                  fetcher_factory: Callable[[Profile], HttpFetcher] | None = None,
                  browser: BrowserPool | None = None, screenshots: bool = False,
                  images: ImageReader | None = None,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.suite = suite
         self.profiles = profiles

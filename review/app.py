@@ -19,10 +19,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from jingwang.clock import utcnow
 from jingwang.i18n import t
 from review.auth.ratelimit import LoginLimiter
 from review.auth.service import AuthService
-from review.context import Context, utcnow
+from review.context import Context
 from review.deps import Forbidden, LeadNotFound, NotAuthenticated, authenticate
 from review.exports.service import ExportService
 from review.leads.service import LeadService

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from review.auth.service import AuthService
@@ -14,10 +14,6 @@ from review.rendering import Renderer
 from review.stats.service import StatsService
 from store.review_queries import ReviewQueries
 from store.service import Store
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

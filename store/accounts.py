@@ -7,7 +7,7 @@ tokens (SHA-256) before storing or looking them up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -53,9 +53,6 @@ class ApiTokenView:
     last_used_at: datetime | None
     revoked_at: datetime | None
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _user_view(row: AppUser) -> UserView:

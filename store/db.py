@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from jingwang.clock import utcnow
 from store.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -134,9 +135,6 @@ def head_revision() -> str:
         raise StoreError(f"no migrations in {MIGRATIONS_DIR}")
     return head
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Transactions:

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from store.db import Transactions, utcnow
+from jingwang.clock import utcnow
+from store.db import Transactions
 from store.enums import OutboxStatus
 from store.models import KEY_LENGTH, Outbox
 from store.models_alerts import AlertBatch, OutboxRoute

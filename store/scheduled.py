@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
+from jingwang.clock import utcnow
 from store import leads as lead_steps
 from store.alerting import (
     Delivery,
@@ -22,7 +23,7 @@ from store.alerting import (
     bounded,
     write_deliveries,
 )
-from store.db import Transactions, utcnow
+from store.db import Transactions
 from store.enums import LeadStatus
 from store.models import Lead, Outbox
 from store.models_alerts import OutboxRoute, Takedown

@@ -10,13 +10,14 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jingwang.clock import utcnow
 from jingwang.config import SourceConfig
 from jingwang.records import Capture, CrawledListing, Finding, Listing
 from store import ingest as steps
@@ -118,9 +119,6 @@ class OutboxMessage:
     attempts: int
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 def _aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
@@ -132,7 +130,7 @@ class Store:
     """Database plus evidence files; the clock is injectable for tests."""
 
     def __init__(self, engine: Engine, evidence: EvidenceStore, *,
-                 clock: Callable[[], datetime] = _utcnow, router: Router | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow, router: Router | None = None) -> None:
         self.engine = engine
         self.evidence_store = evidence
         self._clock = clock

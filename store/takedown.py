@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from jingwang.clock import utcnow
 from store import leads as lead_steps
 from store.alerting import Router, announce
-from store.db import Transactions, utcnow
+from store.db import Transactions
 from store.enums import LeadStatus
 from store.models import Lead, LeadListing, ListingVersion
 from store.models import Listing as ListingRow

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -53,9 +53,6 @@ class ReviewState:
     referrals: tuple[ReferralView, ...]
     notes: tuple[NoteView, ...]
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def add_audit(session: Session, *, at: datetime, actor: str, action: str, object_type: str,

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from alerts.channels import LogChannel, WebhookChannel, render_text
+from alerts.channels import LogChannel, WebhookChannel
 from alerts.dispatcher import Dispatcher
+from alerts.render import render
 from store.db import make_engine, upgrade
 from store.evidence import EvidenceStore
 from store.service import Store
@@ -96,7 +97,7 @@ def test_unknown_channel_gives_up_without_retrying(store: Store) -> None:
 
 
 def test_alert_text_is_chinese_and_names_the_shop() -> None:
-    title, body = render_text({"lead_id": 7, "platform": "taobao", "shop": "某认证",
+    title, body = render({"lead_id": 7, "platform": "taobao", "shop": "某认证",
                                "categories": ["fake_certificate"], "score": 9,
                                "listings": [{"title": "当天出证", "url": "http://x/1"}]},
                               base_url="http://127.0.0.1:8000")

@@ -46,8 +46,8 @@ class _Services:
 @contextmanager
 def _services(database_url: str | None, config: Path | None,
               template: Path | None = None) -> Iterator[_Services]:
+    from jingwang.clock import utcnow
     from jingwang.config import load_settings
-    from review.context import utcnow
     from review.exports.service import ExportService
     from store.db import make_engine
     from store.evidence import EvidenceStore
