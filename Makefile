@@ -28,7 +28,7 @@ migrate: env
 # The demo's login (only used while the database has no user); bound to 127.0.0.1.
 DEMO_ADMIN ?= admin:jingwang-demo
 
-run: env migrate  ## sandbox + daemon + web UI on http://127.0.0.1:8000
+run: env chromium migrate  ## sandbox + daemon + web UI on http://127.0.0.1:8000
 	JINGWANG_DEMO_ADMIN="$${JINGWANG_DEMO_ADMIN:-$(DEMO_ADMIN)}" $(RUN) jingwang run --with-sandbox
 
 lint: env

@@ -127,7 +127,8 @@ def run_jingwang(url: str, pages: int, concurrency: int) -> dict[str, dict[str, 
     from crawler.profiles import load_profiles
     from crawler.run import crawl_source
     from detectors.suite import DetectorSuite
-    from jingwang.config import SourceConfig
+    from jingwang.config import Settings, SourceConfig
+    from jingwang.ingestion import IngestRecipe, ProcessIngest
     from jingwang.pipeline import Pipeline
     from jingwang.records import CrawledListing
     from store.db import make_engine, upgrade
@@ -161,9 +162,16 @@ def run_jingwang(url: str, pages: int, concurrency: int) -> dict[str, dict[str, 
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{tmp}/bench.db"
         upgrade(db)
-        store = Store(make_engine(db), EvidenceStore(Path(tmp) / "evidence"))
+        settings = Settings(database_url=db, evidence_dir=Path(tmp) / "evidence",
+                            lexicon_dir=ROOT / "keywords")
+        store = Store(make_engine(db), EvidenceStore(settings.evidence_dir))
+        # As the daemon runs it: detection and writes in the ingest process, started
+        # when the daemon starts (so before the clock here).
+        ingest = ProcessIngest(IngestRecipe(settings, ROOT / "config" / "jingwang.yaml",
+                                            resilient=False), ["log"])
+        asyncio.run(ingest.start())
         pipeline = Pipeline(store=store, suite=suite, profiles=profiles, channels=["log"],
-                            fetcher_factory=Counting)
+                            fetcher_factory=Counting, ingest=ingest)
         for name in ("pipeline", "recrawl"):
             requests = 0
             start = time.perf_counter()
@@ -171,6 +179,7 @@ def run_jingwang(url: str, pages: int, concurrency: int) -> dict[str, dict[str, 
             results[name] = {"requests": requests, "listings": summary.listings,
                              "seconds": time.perf_counter() - start,
                              "new_versions": summary.new_versions, "status": summary.status}
+        ingest.close()
         store.engine.dispose()
     return results
 

@@ -36,6 +36,7 @@ from jingwang import jobs
 from jingwang.config import Settings, SourceConfig
 from jingwang.errors import ConfigError
 from jingwang.health import HEARTBEAT_EVERY, Health, add_ops_routes, ops_app
+from jingwang.ingestion import IngestRecipe, ProcessIngest, serving
 from jingwang.logs import bind_run
 from jingwang.metrics import Exporter, ProgressMeter
 from jingwang.pipeline import Pipeline, RunSummary
@@ -96,8 +97,13 @@ class Components:
 
 
 def build(settings: Settings, *, config_path: Path,
-          base_urls: dict[str, str] | None = None, resilient: bool = False) -> Components:
-    """Load profiles and lexicon (bad files stop start-up with file:line) and wire stages."""
+          base_urls: dict[str, str] | None = None, resilient: bool = False,
+          ingest_process: bool = False) -> Components:
+    """Load profiles and lexicon (bad files stop start-up with file:line) and wire stages.
+
+    ``ingest_process`` detects and stores crawled listings in a process of their own
+    (long-running processes; see :mod:`jingwang.ingestion`), else in a thread.
+    """
     profiles = load_profiles(settings.platforms_dir)
     check_sources(settings, profiles, config_path)
     suite = DetectorSuite.from_paths(lexicon_dir=settings.lexicon_dir)
@@ -111,9 +117,12 @@ def build(settings: Settings, *, config_path: Path,
     previous = StoredImageTexts(engine)
     images = default_reader(settings.evidence_dir, previous=crawl_store.wrap(
         "image texts lookup", previous) if crawl_store is not None else previous)
+    channels = [c.name for c in settings.channels]
+    ingest = ProcessIngest(IngestRecipe(settings, Path(config_path), resilient=resilient),
+                           channels) if ingest_process else None
     pipeline = Pipeline(store=crawl_store or store, suite=suite, profiles=profiles,
-                        channels=[c.name for c in settings.channels], base_urls=base_urls,
-                        images=images, screenshots=chromium_available())
+                        channels=channels, base_urls=base_urls, images=images,
+                        screenshots=chromium_available(), ingest=ingest)
     return Components(settings, store, suite, profiles, pipeline, dict(base_urls or {}),
                       alerting, crawl_store)
 
@@ -267,7 +276,8 @@ class Daemon:
                 await self.stop.wait()
             else:
                 # One Chromium for the daemon's whole life (launched on first use).
-                async with self.c.pipeline.shared_browser():
+                async with self.c.pipeline.shared_browser(), \
+                        serving(self.c.pipeline.ingest, self.stop):
                     await self._schedule_and_wait()
         finally:
             for server in servers:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -19,8 +19,6 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
-
-from jingwang.records import Finding, Listing
 
 log = logging.getLogger("jingwang.metrics")
 
@@ -82,21 +80,6 @@ class ProgressMeter:
             ERRORS.labels(source=self.source, kind="run").inc()
         if status != "skipped":
             CRAWL_SECONDS.labels(source=self.source).observe(time.monotonic() - self.started)
-
-
-def timed_detect(detect: Callable[[Listing], Sequence[Finding]],
-                 categories: list[str]) -> Callable[[Listing], Sequence[Finding]]:
-    """``detect`` that times itself and notes the categories it found in ``categories``
-    (counted by the caller once the listing is stored, so a retried store counts once)."""
-
-    def run(listing: Listing) -> Sequence[Finding]:
-        started = time.perf_counter()
-        findings = detect(listing)
-        DETECT_SECONDS.observe(time.perf_counter() - started)
-        categories[:] = [f.category for f in findings]
-        return findings
-
-    return run
 
 
 def count_findings(categories: Sequence[str]) -> None:

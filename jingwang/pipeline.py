@@ -28,6 +28,7 @@ from detectors.ocr import ImageReader, ImageText
 from detectors.suite import DetectorSuite
 from jingwang.clock import utcnow
 from jingwang.config import SourceConfig
+from jingwang.ingestion import Ingest, ThreadIngest
 from jingwang.records import CrawledListing
 from store.service import Store
 
@@ -35,6 +36,7 @@ log = logging.getLogger("jingwang.pipeline")
 
 MAX_BLOCK_BACKOFF = 24 * 3600.0
 QUEUE_SIZE = 200  # crawled events waiting to be stored
+INGEST_BATCH = 50  # listings stored in one transaction, at most (see _overlapped)
 NOTICE_SOURCE_BLOCKED = "source_blocked"
 
 
@@ -86,19 +88,37 @@ def planned_pages(source: SourceConfig) -> int:
 
 
 async def _overlapped(events: AsyncGenerator[CrawlEvent, None],
-                      handle: Callable[[CrawlEvent], Awaitable[None]]) -> None:
+                      handle: Callable[[list[CrawlEvent]], Awaitable[None]]) -> None:
     """Handle events (store, detect, screenshot) while the crawl fetches the next pages.
 
     Storing is the slow part of a run; on its own task it overlaps the network waits.
-    Events are handled one at a time, in crawl order; the queue is bounded so a slow
-    store holds the crawl back. Whatever was crawled is stored, also when the crawl
-    fails; a store failure ends the crawl and is raised.
+    Events are handled in crawl order: listings that are waiting together go to
+    ``handle`` as one group (stored in one transaction, up to ``INGEST_BATCH``), any
+    other event alone. The queue is bounded so a slow store holds the crawl back.
+    Whatever was crawled is stored, also when the crawl fails; a store failure ends the
+    crawl and is raised.
     """
     queue: asyncio.Queue[CrawlEvent | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
 
     async def consume() -> None:
-        while (event := await queue.get()) is not None:
-            await handle(event)
+        ahead: CrawlEvent | None = None
+        while True:
+            event = ahead if ahead is not None else await queue.get()
+            ahead, last = None, event is None
+            if event is None:
+                return
+            group = [event]
+            while isinstance(event, CrawledListing) and len(group) < INGEST_BATCH \
+                    and not queue.empty():
+                following = queue.get_nowait()
+                if isinstance(following, CrawledListing):
+                    group.append(following)
+                    continue
+                ahead, last = following, following is None
+                break
+            await handle(group)
+            if last:
+                return
 
     consumer = asyncio.create_task(consume())
     try:
@@ -134,12 +154,15 @@ class Pipeline:
                  channels: Sequence[str], base_urls: Mapping[str, str] | None = None,
                  fetcher_factory: Callable[[Profile], HttpFetcher] | None = None,
                  browser: BrowserPool | None = None, screenshots: bool = False,
-                 images: ImageReader | None = None,
+                 images: ImageReader | None = None, ingest: Ingest | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.suite = suite
         self.profiles = profiles
         self.channels = list(channels)
+        # Detection and writes of crawled listings: in a thread unless given (the
+        # daemon hands in a ProcessIngest, see jingwang.ingestion).
+        self.ingest: Ingest = ingest or ThreadIngest(store, suite, self.channels)
         self.base_urls = dict(base_urls or {})
         self.fetcher_factory = fetcher_factory or (lambda profile: HttpFetcher(profile))
         self.browser = browser
@@ -220,10 +243,15 @@ class Pipeline:
                     events = self.images.stream(
                         events, fetcher, on_image=lambda image: self._image_read(summary, image))
 
-                async def handle(event: CrawlEvent) -> None:
-                    await self._handle(summary, event, source, browser)
-                    if isinstance(event, Blocked):
-                        blocked.append(event)
+                async def handle(group: list[CrawlEvent]) -> None:
+                    listings = [e for e in group if isinstance(e, CrawledListing)]
+                    if listings:
+                        await self._store_listings(summary, listings, browser)
+                    for event in group:
+                        if not isinstance(event, CrawledListing):
+                            await self._handle(summary, event, source)
+                        if isinstance(event, Blocked):
+                            blocked.append(event)
                     if on_progress:
                         on_progress(summary)
 
@@ -246,20 +274,25 @@ class Pipeline:
                  summary.stats(), extra={"crawl_run_id": summary.run_id})
         return summary
 
-    async def _handle(self, summary: RunSummary, event: object, source: SourceConfig,
-                      browser: BrowserFetcher) -> None:
-        if isinstance(event, CrawledListing):
-            result = await asyncio.to_thread(self.store.ingest, summary.run_id, event,
-                                             self.suite.detect, channels=self.channels)
+    async def _store_listings(self, summary: RunSummary, items: list[CrawledListing],
+                              browser: BrowserFetcher) -> None:
+        """Detect and store listings in one transaction, then screenshot the newly
+        flagged versions."""
+        results = await self.ingest(summary.run_id, items)
+        for item, result in zip(items, results, strict=True):
             summary.listings += 1
             summary.new_versions += int(result.changed)
             summary.findings += result.findings
             summary.leads_created += int(result.lead_created)
             if result.findings:
-                summary.flagged.add(event.listing.listing_id)
-            if result.changed and result.findings and self.screenshots:
-                await self._screenshot(summary, event, result.version_id, browser)
-        elif isinstance(event, PageDone):
+                summary.flagged.add(item.listing.listing_id)
+        if self.screenshots:
+            for item, result in zip(items, results, strict=True):
+                if result.changed and result.findings:
+                    await self._screenshot(summary, item, result.version_id, browser)
+
+    async def _handle(self, summary: RunSummary, event: object, source: SourceConfig) -> None:
+        if isinstance(event, PageDone):
             summary.pages += 1
         elif isinstance(event, ParseFailure):
             summary.parse_failures += 1

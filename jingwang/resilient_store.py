@@ -9,8 +9,7 @@ ingest is idempotent (per listing content hash; outbox rows by idempotency key):
 a retry after a commit whose acknowledgement was lost finds the row and changes
 nothing. Meanwhile the crawl's bounded queue fills and holds the crawl back.
 
-It also feeds the metrics that only the store sees (detection time, findings by
-category) and tags log lines with the crawl run id once a run has one.
+It also tags log lines with the crawl run id once a run has one.
 """
 
 from __future__ import annotations
@@ -147,13 +146,15 @@ class ResilientStore(Store):
     def ingest(self, run_id: int, item: CrawledListing,
                detect: Callable[[Listing], Sequence[Finding]], *,
                channels: Sequence[str]) -> IngestResult:
-        categories: list[str] = []
-        timed = metrics.timed_detect(detect, categories)
-        result = self._retrying(f"ingest of {item.listing.listing_id}", lambda: super(
-            ResilientStore, self).ingest(run_id, item, timed, channels=channels))
-        if result.changed:
-            metrics.count_findings(categories)
-        return result
+        return self.ingest_many(run_id, [item], detect, channels=channels)[0]
+
+    def ingest_many(self, run_id: int, items: Sequence[CrawledListing],
+                    detect: Callable[[Listing], Sequence[Finding]], *,
+                    channels: Sequence[str]) -> list[IngestResult]:
+        what = (f"ingest of {items[0].listing.listing_id}" if len(items) == 1
+                else f"ingest of {len(items)} listings")
+        return self._retrying(what, lambda: super(ResilientStore, self).ingest_many(
+            run_id, items, detect, channels=channels))
 
     def mark_removed(self, *, platform: str, listing_id: str | None = None,
                      url: str | None = None, at: datetime) -> bool:

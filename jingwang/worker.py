@@ -22,6 +22,7 @@ import uvicorn
 from jingwang import jobs
 from jingwang.daemon import Components, _QuietServer, run_measured
 from jingwang.health import Health, ops_app
+from jingwang.ingestion import serving
 from jingwang.metrics import Exporter
 
 log = logging.getLogger("jingwang.worker")
@@ -88,7 +89,7 @@ class CrawlWorker:
             server_task = asyncio.create_task(server.serve())
         queue = self.c.settings.queue
         try:
-            async with self.app.open_async():
+            async with self.app.open_async(), serving(self.c.pipeline.ingest, self.stop):
                 while not self.stop.is_set():
                     self.health.worker_state = "running"
                     log.info("worker %s: waiting for crawl jobs (concurrency %d)", self.name,

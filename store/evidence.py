@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
+import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 from store.errors import EvidenceCorrupted
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    """Linux's syncfs(2): flush one filesystem in a single call (None elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return cast("Callable[[int], int]", ctypes.CDLL(None, use_errno=True).syncfs)
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _syncfs()
+SYNCFS_FROM = 4  # files; fewer are fsynced one by one
 
 
 class EvidenceStore:
@@ -19,14 +37,21 @@ class EvidenceStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._folders: set[Path] = set()  # folders known to exist
 
-    def put(self, data: bytes) -> tuple[str, Path]:
-        """Store ``data``; return its SHA-256 and path. Storing the same bytes again is a no-op."""
+    def put(self, data: bytes, *, sync: bool = True) -> tuple[str, Path]:
+        """Store ``data``; return its SHA-256 and path. Storing the same bytes again is a no-op.
+
+        With ``sync=False`` the file is not yet durable: pass its path to :meth:`sync`
+        before anything that names it is committed (a batch syncs once, not per file).
+        """
         sha256 = hashlib.sha256(data).hexdigest()
         final = self.path(sha256)
         if final.is_file():
             return sha256, final
-        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.parent not in self._folders:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(final.parent)
         # Temp file in the same folder so os.replace is an atomic rename: readers see
         # the whole file or none, and two writers of the same bytes both succeed.
         fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
@@ -34,13 +59,35 @@ class EvidenceStore:
             with os.fdopen(fd, "wb") as tmp:
                 tmp.write(data)
                 tmp.flush()
-                os.fsync(tmp.fileno())
+                if sync:
+                    os.fsync(tmp.fileno())
             os.chmod(tmp_name, 0o444)
             os.replace(tmp_name, final)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
         return sha256, final
+
+    def sync(self, paths: Sequence[Path]) -> None:
+        """Make files written with ``put(sync=False)`` durable, with their folder entries:
+        one syncfs of the evidence filesystem on Linux, else an fsync of each file."""
+        if not paths:
+            return
+        if _SYNCFS is not None and len(paths) >= SYNCFS_FROM:
+            fd = os.open(self.root, os.O_RDONLY)
+            try:
+                if _SYNCFS(fd) != 0:
+                    errno = ctypes.get_errno()
+                    raise OSError(errno, f"syncfs {self.root}: {os.strerror(errno)}")
+            finally:
+                os.close(fd)
+            return
+        for path in paths:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def relative_path(self, sha256: str) -> str:
         """The path under the root, as stored in the evidence table."""

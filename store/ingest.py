@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jingwang.records import Capture, Finding, Listing
@@ -49,38 +50,85 @@ def shop_key(listing: Listing) -> str:
     return bounded_key(key or f"listing:{listing.listing_id}")
 
 
-def upsert_seller(session: Session, listing: Listing, *, now: datetime) -> Seller:
-    key = shop_key(listing)
-    row = session.scalars(select(Seller).where(
-        Seller.platform == listing.platform, Seller.shop_key == key)).one_or_none()
-    shown = listing.seller
-    if row is None:
-        row = Seller(platform=listing.platform, shop_key=key, shop_id=shown.shop_id,
-                     name=shown.name, credit_code=shown.credit_code,
-                     license_text=shown.license_text, shop_url=shown.shop_url,
-                     created_at=now, updated_at=now)
-        session.add(row)
+def upsert_sellers(session: Session, listings: Sequence[Listing], *,
+                   now: datetime) -> dict[tuple[str, str], Seller]:
+    """The sellers of ``listings`` by (platform, shop key), created or updated: one query
+    for the ones already stored, one flush for the new ones."""
+    wanted: dict[str, set[str]] = {}
+    for listing in listings:
+        wanted.setdefault(listing.platform, set()).add(shop_key(listing))
+    sellers: dict[tuple[str, str], Seller] = {}
+    for platform, keys in wanted.items():
+        for stored in session.scalars(select(Seller).where(
+                Seller.platform == platform, Seller.shop_key.in_(sorted(keys)))):
+            sellers[(platform, stored.shop_key)] = stored
+    added = False
+    for listing in listings:
+        key = (listing.platform, shop_key(listing))
+        shown = listing.seller
+        row = sellers.get(key)
+        if row is None:
+            row = sellers[key] = Seller(
+                platform=listing.platform, shop_key=key[1], shop_id=shown.shop_id,
+                name=shown.name, credit_code=shown.credit_code,
+                license_text=shown.license_text, shop_url=shown.shop_url,
+                created_at=now, updated_at=now)
+            session.add(row)
+            added = True
+            continue
+        # The newest page wins, but a page that omits a field does not erase it.
+        changed = False
+        for attr in ("shop_id", "name", "credit_code", "license_text", "shop_url"):
+            value = getattr(shown, attr)
+            if value and getattr(row, attr) != value:
+                setattr(row, attr, value)
+                changed = True
+        if changed:
+            row.updated_at = now
+    if added:
         session.flush()
-        return row
-    # The newest page wins, but a page that omits a field does not erase it.
-    changed = False
-    for attr in ("shop_id", "name", "credit_code", "license_text", "shop_url"):
-        value = getattr(shown, attr)
-        if value and getattr(row, attr) != value:
-            setattr(row, attr, value)
-            changed = True
-    if changed:
-        row.updated_at = now
-    return row
+    return sellers
 
 
-def lock_listing(session: Session, listing: Listing) -> ListingRow | None:
-    """The listing row, locked until commit so concurrent ingests of it take turns."""
-    return session.scalars(
-        select(ListingRow)
-        .where(ListingRow.platform == listing.platform,
-               ListingRow.platform_listing_id == bounded_key(listing.listing_id))
-        .with_for_update()).one_or_none()
+def listing_key(listing: Listing) -> tuple[str, str]:
+    return listing.platform, bounded_key(listing.listing_id)
+
+
+def lock_listings(session: Session,
+                  listings: Sequence[Listing]) -> dict[tuple[str, str], ListingRow]:
+    """The stored rows of ``listings``, locked until commit so concurrent ingests of a
+    listing take turns; always locked in id order, so two batches cannot deadlock."""
+    wanted: dict[str, set[str]] = {}
+    for listing in listings:
+        platform, key = listing_key(listing)
+        wanted.setdefault(platform, set()).add(key)
+    rows: dict[tuple[str, str], ListingRow] = {}
+    for platform, keys in sorted(wanted.items()):
+        for row in session.scalars(
+                select(ListingRow)
+                .where(ListingRow.platform == platform,
+                       ListingRow.platform_listing_id.in_(sorted(keys)))
+                .order_by(ListingRow.id).with_for_update()):
+            rows[(platform, row.platform_listing_id)] = row
+    return rows
+
+
+def stored_hashes(session: Session, listings: Sequence[Listing]) -> dict[tuple[str, str], str]:
+    """The content hash stored for each of ``listings`` that has a current version."""
+    wanted: dict[str, set[str]] = {}
+    for listing in listings:
+        platform, key = listing_key(listing)
+        wanted.setdefault(platform, set()).add(key)
+    hashes: dict[tuple[str, str], str] = {}
+    for platform, keys in wanted.items():
+        for key, content_hash in session.execute(
+                select(ListingRow.platform_listing_id, ListingRow.content_hash)
+                .where(ListingRow.platform == platform,
+                       ListingRow.platform_listing_id.in_(sorted(keys)),
+                       ListingRow.current_version_id.is_not(None))):
+            if content_hash:
+                hashes[(platform, key)] = content_hash
+    return hashes
 
 
 def insert_version(session: Session, *, listing_row: ListingRow, listing: Listing,
@@ -91,7 +139,6 @@ def insert_version(session: Session, *, listing_row: ListingRow, listing: Listin
         seller_snapshot=asdict(listing.seller), images=list(listing.images),
         image_texts=list(listing.image_texts), captured_at=captured_at, run_id=run_id)
     session.add(version)
-    session.flush()
     return version
 
 
@@ -135,13 +182,21 @@ def capture_record(capture: Capture, listing: Listing, *, html_sha256: str,
 
 
 def store_evidence(session: Session, files: EvidenceStore, *, version: ListingVersion,
-                   capture: Capture, listing: Listing, source: str) -> None:
-    """Write the files first, then their rows: a row never names a file that is missing."""
-    html_sha, _ = files.put(capture.body)
-    shot_sha = files.put(capture.screenshot)[0] if capture.screenshot else None
+                   capture: Capture, listing: Listing, source: str) -> list[Path]:
+    """Write the files first, then their rows: a row never names a file that is missing.
+
+    The files are not synced yet: the caller passes the returned paths to
+    ``EvidenceStore.sync`` before it commits the rows."""
+    html_sha, html_path = files.put(capture.body, sync=False)
+    written = [html_path]
+    shot_sha = None
+    if capture.screenshot:
+        shot_sha, shot_path = files.put(capture.screenshot, sync=False)
+        written.append(shot_path)
     record = capture_record(capture, listing, html_sha256=html_sha,
                             screenshot_sha256=shot_sha, source=source)
-    record_sha, _ = files.put(record)
+    record_sha, record_path = files.put(record, sync=False)
+    written.append(record_path)
     html_type = _header(capture.headers, "content-type") or "text/html"
     items: list[tuple[EvidenceKind, str, int, str]] = [
         (EvidenceKind.HTML, html_sha, len(capture.body), html_type[:KEY_LENGTH]),
@@ -156,6 +211,7 @@ def store_evidence(session: Session, files: EvidenceStore, *, version: ListingVe
             content_type=content_type, url=capture.url, final_url=capture.final_url,
             http_status=capture.status, fetched_at=capture.fetched_at, tool=capture.tool,
             path=files.relative_path(sha256)))
+    return written
 
 
 def insert_findings(session: Session, version: ListingVersion,
@@ -177,12 +233,16 @@ def open_lead_of(session: Session, seller_id: int, *, lock: bool = False) -> Lea
     return session.scalars(query).one_or_none()
 
 
-def open_lead_of_listing(session: Session, listing_id: int) -> int | None:
-    return session.scalars(
-        select(Lead.id).join(LeadListing, LeadListing.lead_id == Lead.id)
-        .where(LeadListing.listing_id == listing_id,
-               Lead.status.not_in(CLOSED_LEAD_STATUSES))
-        .order_by(Lead.id.desc()).limit(1)).first()
+def open_leads_of_listings(session: Session, listing_ids: Iterable[int]) -> dict[int, int]:
+    """The newest open lead of each listing that is in one (listing id → lead id)."""
+    ids = sorted(set(listing_ids))
+    if not ids:
+        return {}
+    return {listing_id: lead_id for listing_id, lead_id in session.execute(
+        select(LeadListing.listing_id, func.max(Lead.id))
+        .join(Lead, LeadListing.lead_id == Lead.id)
+        .where(LeadListing.listing_id.in_(ids), Lead.status.not_in(CLOSED_LEAD_STATUSES))
+        .group_by(LeadListing.listing_id))}
 
 
 def lead_payload(*, lead: Lead, seller: Seller, listing_row: ListingRow, listing: Listing,

@@ -240,7 +240,6 @@ def group_listing(session: Session, lead: Lead, listing_row: ListingRow,
                            representative_id=representative, fingerprint=fingerprint,
                            similarity=similarity)
     session.add(row)
-    session.flush()
     return row
 
 
@@ -258,10 +257,15 @@ def _new_lead(session: Session, seller: Seller, listing_row: ListingRow, now: da
 
 
 def attach(session: Session, *, seller: Seller, listing_row: ListingRow, listing: Listing,
-           now: datetime, region: str | None) -> tuple[Lead, bool]:
+           now: datetime, known: dict[int, Lead] | None = None) -> tuple[Lead, bool]:
     """Get the seller's open lead — its own, or another platform's lead of the same
-    seller — or open one; file the listing under it and refresh score and profile."""
-    lead = open_lead_for_seller(session, seller.id, lock=True)
+    seller — or open one, and file the listing under it. The caller then refreshes the
+    lead (:func:`refresh`) once, after every listing of its batch is attached.
+
+    ``known`` maps seller ids to the open leads this transaction already found or
+    opened for them (filled in here), so a batch looks each seller's lead up once."""
+    known = {} if known is None else known
+    lead = known.get(seller.id) or open_lead_for_seller(session, seller.id, lock=True)
     created = False
     if lead is None:
         joinable = find_joinable_lead(session, seller)
@@ -282,9 +286,9 @@ def attach(session: Session, *, seller: Seller, listing_row: ListingRow, listing
         created = True
     if session.get(LeadListing, (lead.id, listing_row.id)) is None:
         session.add(LeadListing(lead_id=lead.id, listing_id=listing_row.id, added_at=now))
-        session.flush()
     group_listing(session, lead, listing_row, listing)
-    refresh(session, lead, now=now, region=region)
+    session.flush()  # one flush for the rows above: the next attach's lookups see them
+    known[seller.id] = lead
     return lead, created
 
 

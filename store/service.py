@@ -7,10 +7,13 @@ dataclasses (:mod:`store.views`), never ORM objects.
 from __future__ import annotations
 
 import json
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
@@ -73,6 +76,38 @@ class IngestResult:
     findings: int
     lead_id: int | None
     lead_created: bool
+    categories: tuple[str, ...] = ()  # of the findings on a new version, for metrics
+    detect_seconds: float = 0.0  # spent detecting this item's content
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One item of an ingest batch while it is being written."""
+
+    item: CrawledListing
+    seen: datetime
+    content_hash: str
+    findings: list[Finding] | None = None  # None: not detected (yet)
+    detect_seconds: float = 0.0
+    version: ListingVersion | None = None  # the version this batch wrote for it
+    lead_id: int | None = None
+    lead_created: bool = False
+    same_as: _Pending | None = None  # unchanged: the earlier item of the batch it repeats
+    stored_version_id: int | None = None  # unchanged: the version stored before the batch
+
+    def version_id(self) -> int:
+        """The version this item's content is stored as."""
+        if self.version is not None:
+            return self.version.id
+        if self.same_as is not None:
+            return self.same_as.version_id()
+        assert self.stored_version_id is not None
+        return self.stored_version_id
+
+    def detect(self, detect: Callable[[Listing], Sequence[Finding]]) -> None:
+        started = time.perf_counter()
+        self.findings = list(detect(self.item.listing))
+        self.detect_seconds = time.perf_counter() - started
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,83 +260,179 @@ class Store:
     def ingest(self, run_id: int, item: CrawledListing,
                detect: Callable[[Listing], Sequence[Finding]], *,
                channels: Sequence[str]) -> IngestResult:
-        """Record one crawled listing in one transaction.
+        """Record one crawled listing in one transaction (see :meth:`ingest_many`)."""
+        return self.ingest_many(run_id, [item], detect, channels=channels)[0]
+
+    def ingest_many(self, run_id: int, items: Sequence[CrawledListing],
+                    detect: Callable[[Listing], Sequence[Finding]], *,
+                    channels: Sequence[str]) -> list[IngestResult]:
+        """Record crawled listings in one transaction; one result per item, in order.
 
         Unchanged content only refreshes ``last_seen_at``; changed content gets a new
         version, evidence files and rows, findings from ``detect``, and — if there are
         findings — a place in the seller's open lead (or the lead of the same seller on
         another platform). A new lead is announced in the same transaction: to the units
         the router picks, or, without a router, once on each of ``channels``.
-        """
-        listing = item.listing
-        if not listing.platform or not listing.listing_id:
-            raise ValueError("a listing needs a platform and a listing_id to be stored")
-        seen = _aware(item.capture.fetched_at, "capture.fetched_at")
-        content_hash = listing.content_hash()
-        return self._write_retrying(
-            lambda session: self._ingest(session, run_id, item, detect, channels=channels,
-                                         seen=seen, content_hash=content_hash))
 
-    def _ingest(self, session: Session, run_id: int, item: CrawledListing,
-                detect: Callable[[Listing], Sequence[Finding]], *, channels: Sequence[str],
-                seen: datetime, content_hash: str) -> IngestResult:
-        listing = item.listing
+        Detection runs before the write transaction, on the items whose content differs
+        from what is stored, so the write lock is held only for writing. A batch is all
+        or nothing: on an error nothing of it is stored.
+        """
+        batch: list[_Pending] = []
+        for item in items:
+            listing = item.listing
+            if not listing.platform or not listing.listing_id:
+                raise ValueError("a listing needs a platform and a listing_id to be stored")
+            batch.append(_Pending(item, _aware(item.capture.fetched_at, "capture.fetched_at"),
+                                  listing.content_hash()))
+        if not batch:
+            return []
+        with self._read() as session:
+            stored = steps.stored_hashes(session, [p.item.listing for p in batch])
+        for pending in batch:
+            if stored.get(steps.listing_key(pending.item.listing)) != pending.content_hash:
+                pending.detect(detect)
+        return self._write_retrying(
+            lambda session: self._ingest_batch(session, run_id, batch, detect,
+                                               channels=channels))
+
+    def _ingest_batch(self, session: Session, run_id: int, batch: Sequence[_Pending],
+                      detect: Callable[[Listing], Sequence[Finding]], *,
+                      channels: Sequence[str]) -> list[IngestResult]:
         now = self._now()
-        seller = steps.upsert_seller(session, listing, now=now)
-        row = steps.lock_listing(session, listing)
-        new_listing = row is None
-        if row is None:
-            row = ListingRow(platform=listing.platform,
-                             platform_listing_id=steps.bounded_key(listing.listing_id),
-                             url=listing.url or item.capture.url, seller_id=seller.id,
-                             first_seen_at=seen, last_seen_at=seen)
-            session.add(row)
+        for pending in batch:  # a retried batch starts again
+            pending.version, pending.lead_id, pending.lead_created = None, None, False
+            pending.same_as, pending.stored_version_id = None, None
+        listings = [p.item.listing for p in batch]
+        sellers = steps.upsert_sellers(session, listings, now=now)
+        rows = steps.lock_listings(session, listings)
+        new_keys: set[tuple[str, str]] = set()
+        for pending in batch:
+            listing = pending.item.listing
+            key = steps.listing_key(listing)
+            seller = sellers[(listing.platform, steps.shop_key(listing))]
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = ListingRow(
+                    platform=listing.platform, platform_listing_id=key[1],
+                    url=listing.url or pending.item.capture.url, seller_id=seller.id,
+                    first_seen_at=pending.seen, last_seen_at=pending.seen)
+                session.add(row)
+                new_keys.add(key)
+        if new_keys:
             session.flush()
-        else:
-            row.last_seen_at = max(row.last_seen_at, seen)
+
+        # Versions: an item whose content is what its listing holds (also when an earlier
+        # item of this batch just stored it) is unchanged.
+        changed: list[tuple[_Pending, ListingRow, ListingVersion]] = []
+        latest: dict[tuple[str, str], _Pending] = {}  # the item that wrote a key's version
+        for pending in batch:
+            listing = pending.item.listing
+            key = steps.listing_key(listing)
+            row = rows[key]
+            seller = sellers[(listing.platform, steps.shop_key(listing))]
+            row.last_seen_at = max(row.last_seen_at, pending.seen)
             row.removed_at = None
             row.seller_id = seller.id
             row.url = listing.url or row.url
-        if row.content_hash == content_hash and row.current_version_id is not None:
-            return IngestResult(listing_id=row.id, version_id=row.current_version_id,
-                                changed=False, new_listing=False, findings=0,
-                                lead_id=steps.open_lead_of_listing(session, row.id),
-                                lead_created=False)
+            if row.content_hash == pending.content_hash and (
+                    row.current_version_id is not None or key in latest):
+                pending.same_as = latest.get(key)
+                pending.stored_version_id = row.current_version_id
+                continue
+            if pending.findings is None:  # stored content changed since the look ahead
+                pending.detect(detect)
+            row.content_hash = pending.content_hash
+            latest[key] = pending
+            pending.version = steps.insert_version(
+                session, listing_row=row, listing=listing, content_hash=pending.content_hash,
+                captured_at=pending.seen, run_id=run_id)
+            changed.append((pending, row, pending.version))
+        if changed:
+            session.flush()
+        # A listing edited more than once in this batch moves to each version in turn
+        # as its leads are filed below (grouping compares with the text it had then).
+        edits = Counter(row.id for _, row, _ in changed)
+        written: list[Path] = []
+        for pending, row, version in changed:
+            if edits[row.id] == 1:
+                row.current_version_id = version.id
+            written += steps.store_evidence(
+                session, self.evidence_store, version=version, capture=pending.item.capture,
+                listing=pending.item.listing, source=pending.item.source)
+            steps.insert_findings(session, version, pending.findings or ())
+        self.evidence_store.sync(written)  # the files are durable before their rows commit
 
-        findings = list(detect(listing))
-        version = steps.insert_version(session, listing_row=row, listing=listing,
-                                       content_hash=content_hash, captured_at=seen, run_id=run_id)
-        row.content_hash = content_hash
-        row.current_version_id = version.id
-        steps.store_evidence(session, self.evidence_store, version=version, capture=item.capture,
-                             listing=listing, source=item.source)
-        steps.insert_findings(session, version, findings)
-        lead_id: int | None = None
-        created = False
-        if findings:
-            lead, created = lead_steps.attach(session, seller=seller, listing_row=row,
-                                              listing=listing, now=now,
-                                              region=lead_steps.source_region(session, run_id))
-            lead_id = lead.id
-            if created:
-                payload = steps.lead_payload(lead=lead, seller=seller, listing_row=row,
-                                             listing=listing, findings=findings)
-                if self.router is None:
-                    steps.enqueue(session, lead_id=lead.id, event=LEAD_CREATED,
-                                  channels=channels, payload=payload, now=now)
-                else:
-                    labels = lead_steps.labels(session, lead, LEAD_CREATED)
-                    payload["signals"] = list(labels.signals)
-                    routed = announce(session, self.router, labels, payload=payload, now=now)
-                    if routed:
-                        lead_steps.set_unit_if_unset(session, lead.id,
-                                                     routed.deliveries[0].unit_name, now)
-        else:
-            lead_id = steps.open_lead_of_listing(session, row.id)
+        # Leads: attach every flagged version, then refresh each lead touched once, then
+        # announce the leads this batch opened (their score and profile now complete).
+        touched: dict[int, Lead] = {}
+        known: dict[int, Lead] = {}  # seller id → its open lead
+        opened: list[tuple[Lead, Seller, ListingRow, _Pending]] = []
         session.flush()
-        return IngestResult(listing_id=row.id, version_id=version.id, changed=True,
-                            new_listing=new_listing, findings=len(findings), lead_id=lead_id,
-                            lead_created=created)
+        with session.no_autoflush:  # attach flushes what the next lookups must see
+            for pending, row, version in changed:
+                if edits[row.id] > 1:
+                    row.current_version_id = version.id
+                    session.flush()
+                if not pending.findings:
+                    continue
+                listing = pending.item.listing
+                seller = sellers[(listing.platform, steps.shop_key(listing))]
+                lead, created = lead_steps.attach(session, seller=seller, listing_row=row,
+                                                  listing=listing, now=now, known=known)
+                touched[lead.id] = lead
+                pending.lead_id, pending.lead_created = lead.id, created
+                if created:
+                    opened.append((lead, seller, row, pending))
+        if touched:
+            region = lead_steps.source_region(session, run_id)
+            for lead in touched.values():
+                lead_steps.refresh(session, lead, now=now, region=region)
+        for lead, seller, row, pending in opened:
+            self._announce_new_lead(session, lead, seller, row, pending, channels, now)
+
+        session.flush()
+        unflagged = [rows[steps.listing_key(p.item.listing)].id for p in batch
+                     if p.lead_id is None]
+        open_leads = steps.open_leads_of_listings(session, unflagged)
+        results: list[IngestResult] = []
+        reported: set[int] = set()
+        for pending in batch:
+            row = rows[steps.listing_key(pending.item.listing)]
+            fresh = pending.version is not None
+            assert row.current_version_id is not None
+            results.append(IngestResult(
+                listing_id=row.id,
+                version_id=pending.version_id(),
+                changed=fresh,
+                new_listing=fresh and row.id not in reported
+                and steps.listing_key(pending.item.listing) in new_keys,
+                findings=len(pending.findings or ()) if fresh else 0,
+                lead_id=pending.lead_id if pending.lead_id is not None
+                else open_leads.get(row.id),
+                lead_created=pending.lead_created,
+                categories=tuple(f.category for f in pending.findings or ()) if fresh else (),
+                detect_seconds=pending.detect_seconds if fresh else 0.0))
+            reported.add(row.id)
+        return results
+
+    def _announce_new_lead(self, session: Session, lead: Lead, seller: Seller,
+                           row: ListingRow, pending: _Pending, channels: Sequence[str],
+                           now: datetime) -> None:
+        """Announce a lead this ingest opened: to the units the router picks, or, without
+        a router, once on each of ``channels``."""
+        payload = steps.lead_payload(lead=lead, seller=seller, listing_row=row,
+                                     listing=pending.item.listing,
+                                     findings=pending.findings or ())
+        if self.router is None:
+            steps.enqueue(session, lead_id=lead.id, event=LEAD_CREATED, channels=channels,
+                          payload=payload, now=now)
+            return
+        labels = lead_steps.labels(session, lead, LEAD_CREATED)
+        payload["signals"] = list(labels.signals)
+        routed = announce(session, self.router, labels, payload=payload, now=now)
+        if routed:
+            lead_steps.set_unit_if_unset(session, lead.id, routed.deliveries[0].unit_name, now)
 
     def mark_removed(self, *, platform: str, listing_id: str | None = None,
                      url: str | None = None, at: datetime) -> bool:

@@ -53,7 +53,7 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
         sandbox_app = create_app(seed=settings.sandbox.seed)
         base_urls["sandbox"] = f"http://{settings.sandbox.host}:{settings.sandbox.port}"
     components = build(settings, config_path=config, base_urls=base_urls,
-                       resilient=role == "all")
+                       resilient=role == "all", ingest_process=role == "all")
     serve_web = web if web is not None else role != "scheduler"
     asyncio.run(Daemon(components, role=role, serve_web=serve_web, sandbox_app=sandbox_app,
                        ops_port=ops_port).serve())

@@ -51,6 +51,6 @@ def worker(config: ConfigOpt = DEFAULT_CONFIG,
         typer.echo("错误：数据库中没有任务队列的表；请先运行 jingwang db upgrade "
                    "（或 jingwang worker --apply-schema）", err=True)
         raise typer.Exit(1)
-    components = build(settings, config_path=config, resilient=True)
+    components = build(settings, config_path=config, resilient=True, ingest_process=True)
     asyncio.run(CrawlWorker(components, concurrency=concurrency or settings.queue.concurrency,
                             ops_port=ops_port).serve())

@@ -1,6 +1,6 @@
 """Store ingest speed: listings per second into SQLite and PostgreSQL through ``Store.ingest``.
 
-Run: ``python3 -m uv run --frozen python bench/store.py [--listings 3000]``; the
+Run: ``python3 -m uv run --frozen python bench/store_ingest.py [--listings 3000]``; the
 PostgreSQL server comes from ``JINGWANG_BENCH_DATABASE_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), on which it creates and
 drops a database of its own.
