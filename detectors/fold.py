@@ -273,3 +273,39 @@ def unit_counts(text: str) -> bytes:
 def flag_names(flags: int) -> tuple[str, ...]:
     """Evasion names of a set of Flag bits, in the stable order of FLAG_NAMES."""
     return _NAMES_BY_BITS[flags & 0xFF]
+
+
+def char_form(c: str) -> str:
+    """One character with width, traditional forms and look-alikes undone, nothing else.
+
+    The same folds as :func:`map_char` for letters, but case, numerals,
+    punctuation and spaces stay: the certificate checks read dates, numbers,
+    labels and model codes, where 2022-04-10 must not become 20220410.
+    """
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKC", c):
+        if is_han(ch):
+            ch = _t2s_table().get(ch, ch)
+            ch = _LOOKALIKES.get(ch, ch)
+        elif ch in _CONFUSABLE_LATIN:
+            ch = _CONFUSABLE_LATIN[ch]
+        out.append(ch)
+    return "".join(out)
+
+
+class _FormCache(dict[int, str]):
+    """Lazy ``str.translate`` table of :func:`char_form`, each code point mapped once."""
+
+    def __missing__(self, code: int) -> str:
+        value = char_form(chr(code))
+        if len(self) < _CharCache.LIMIT:
+            self[code] = value
+        return value
+
+
+CHAR_FORMS = _FormCache()
+
+
+def char_forms(text: str) -> str:
+    """:func:`char_form` of every character of ``text``."""
+    return text.translate(CHAR_FORMS)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 from detectors.suite import DetectorSuite
 from jingwang import metrics
 from jingwang.config import Settings
+from jingwang.lifeline import exit_with_parent
 from jingwang.records import CrawledListing
 from store.service import IngestResult, Store
 
@@ -131,6 +132,7 @@ def _start(recipe: IngestRecipe, stopping: Event) -> None:
     # what they fetched, then shuts the pool down, which ends this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    exit_with_parent()  # ... and a SIGKILLed parent leaves no orphan behind
     from alerts.jobs import load_alerting
     from jingwang.resilient_store import ResilientStore
     from store.db import make_engine

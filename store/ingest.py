@@ -50,10 +50,10 @@ def shop_key(listing: Listing) -> str:
     return bounded_key(key or f"listing:{listing.listing_id}")
 
 
-def upsert_sellers(session: Session, listings: Sequence[Listing], *,
-                   now: datetime) -> dict[tuple[str, str], Seller]:
+def upsert_sellers(session: Session, listings: Sequence[Listing], *, now: datetime,
+                   created: set[int] | None = None) -> dict[tuple[str, str], Seller]:
     """The sellers of ``listings`` by (platform, shop key), created or updated: one query
-    for the ones already stored, one flush for the new ones."""
+    for the ones already stored, one flush for the new ones (their ids go to ``created``)."""
     wanted: dict[str, set[str]] = {}
     for listing in listings:
         wanted.setdefault(listing.platform, set()).add(shop_key(listing))
@@ -62,7 +62,7 @@ def upsert_sellers(session: Session, listings: Sequence[Listing], *,
         for stored in session.scalars(select(Seller).where(
                 Seller.platform == platform, Seller.shop_key.in_(sorted(keys)))):
             sellers[(platform, stored.shop_key)] = stored
-    added = False
+    added: list[Seller] = []
     for listing in listings:
         key = (listing.platform, shop_key(listing))
         shown = listing.seller
@@ -74,7 +74,7 @@ def upsert_sellers(session: Session, listings: Sequence[Listing], *,
                 license_text=shown.license_text, shop_url=shown.shop_url,
                 created_at=now, updated_at=now)
             session.add(row)
-            added = True
+            added.append(row)
             continue
         # The newest page wins, but a page that omits a field does not erase it.
         changed = False
@@ -87,6 +87,8 @@ def upsert_sellers(session: Session, listings: Sequence[Listing], *,
             row.updated_at = now
     if added:
         session.flush()
+        if created is not None:
+            created.update(row.id for row in added)
     return sellers
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from jingwang.records import Listing
@@ -164,17 +164,22 @@ def lead_sellers(session: Session, lead: Lead) -> list[Seller]:
 def find_joinable_lead(session: Session, seller: Seller) -> tuple[int, str, float] | None:
     """An open lead of a seller on another platform that is this seller: (lead id, how,
     similarity). Credit codes are tried before names."""
-    own = select(Lead.id, Seller.id, Seller.platform, Seller.name, Seller.credit_code).join(
-        Seller, Seller.id == Lead.seller_id)
-    joined = select(Lead.id, Seller.id, Seller.platform, Seller.name, Seller.credit_code).join(
-        LeadSeller, LeadSeller.lead_id == Lead.id).join(Seller, Seller.id == LeadSeller.seller_id)
-    candidates: list[tuple[int, SellerKey]] = []
-    for query in (own, joined):
-        for lead_id, sid, platform, name, code in session.execute(
-                query.where(Lead.status.not_in(CLOSED_LEAD_STATUSES),
-                            Seller.platform != seller.platform)
-                .order_by(Lead.id)):
-            candidates.append((lead_id, SellerKey(sid, platform, name, code)))
+    columns = (Lead.id.label("lead_id"), Seller.id.label("seller_id"), Seller.platform,
+               Seller.name, Seller.credit_code)
+    open_elsewhere = (Lead.status.not_in(CLOSED_LEAD_STATUSES),
+                      Seller.platform != seller.platform)
+    # Leads by their own seller first, then by the sellers joined into them, each in
+    # lead order; one query.
+    own = select(*columns, literal(0).label("joined")).join(
+        Seller, Seller.id == Lead.seller_id).where(*open_elsewhere)
+    joined = select(*columns, literal(1).label("joined")).join(
+        LeadSeller, LeadSeller.lead_id == Lead.id).join(
+        Seller, Seller.id == LeadSeller.seller_id).where(*open_elsewhere)
+    both = union_all(own, joined).subquery()
+    candidates: list[tuple[int, SellerKey]] = [
+        (lead_id, SellerKey(sid, platform, name, code))
+        for lead_id, sid, platform, name, code, _ in session.execute(
+            select(both).order_by(both.c.joined, both.c.lead_id))]
     if not candidates:
         return None
     me = _key(seller)
@@ -209,10 +214,10 @@ def _fingerprint(text: str) -> str:
 
 
 def group_listing(session: Session, lead: Lead, listing_row: ListingRow,
-                  listing: Listing) -> LeadListingGroup:
+                  listing: Listing, *, new_listing: bool = False) -> LeadListingGroup:
     """File the listing under a representative of the lead: the first listing with the
     same or a nearly the same text, or itself."""
-    existing = session.get(LeadListingGroup, (lead.id, listing_row.id))
+    existing = None if new_listing else session.get(LeadListingGroup, (lead.id, listing_row.id))
     if existing is not None:
         return existing
     text = listing_text(listing.title, listing.description)
@@ -257,15 +262,20 @@ def _new_lead(session: Session, seller: Seller, listing_row: ListingRow, now: da
 
 
 def attach(session: Session, *, seller: Seller, listing_row: ListingRow, listing: Listing,
-           now: datetime, known: dict[int, Lead] | None = None) -> tuple[Lead, bool]:
+           now: datetime, known: dict[int, Lead] | None = None, new_seller: bool = False,
+           new_listing: bool = False) -> tuple[Lead, bool]:
     """Get the seller's open lead — its own, or another platform's lead of the same
     seller — or open one, and file the listing under it. The caller then refreshes the
     lead (:func:`refresh`) once, after every listing of its batch is attached.
 
     ``known`` maps seller ids to the open leads this transaction already found or
-    opened for them (filled in here), so a batch looks each seller's lead up once."""
+    opened for them (filled in here), so a batch looks each seller's lead up once.
+    ``new_seller`` / ``new_listing``: the row was inserted by this transaction (and the
+    listing not attached yet), so it is in no lead and the lookups are skipped."""
     known = {} if known is None else known
-    lead = known.get(seller.id) or open_lead_for_seller(session, seller.id, lock=True)
+    lead = known.get(seller.id)
+    if lead is None and not new_seller:
+        lead = open_lead_for_seller(session, seller.id, lock=True)
     created = False
     if lead is None:
         joinable = find_joinable_lead(session, seller)
@@ -284,9 +294,9 @@ def attach(session: Session, *, seller: Seller, listing_row: ListingRow, listing
     if lead is None:
         lead = _new_lead(session, seller, listing_row, now)
         created = True
-    if session.get(LeadListing, (lead.id, listing_row.id)) is None:
+    if new_listing or session.get(LeadListing, (lead.id, listing_row.id)) is None:
         session.add(LeadListing(lead_id=lead.id, listing_id=listing_row.id, added_at=now))
-    group_listing(session, lead, listing_row, listing)
+    group_listing(session, lead, listing_row, listing, new_listing=new_listing)
     session.flush()  # one flush for the rows above: the next attach's lookups see them
     known[seller.id] = lead
     return lead, created
@@ -333,11 +343,22 @@ def refresh(session: Session, lead: Lead, *, now: datetime, region: str | None =
                        ListingVersion.description, ListingVersion.image_texts)
                 .where(ListingVersion.id.in_(version_ids))):
             signals[listing_id] |= find_signals([title, description, *image_texts])
-    reps: dict[int, int] = {listing_id: rep for listing_id, rep in session.execute(
-        select(LeadListingGroup.listing_id, LeadListingGroup.representative_id)
-        .where(LeadListingGroup.lead_id == lead.id))}
-    listing_ids = list(session.scalars(
-        select(LeadListing.listing_id).where(LeadListing.lead_id == lead.id)))
+    # The lead's listings with their platforms and representatives, in one query.
+    reps: dict[int, int] = {}
+    listing_ids: list[int] = []
+    listing_platforms: set[str] = set()
+    for listing_id, platform, rep in session.execute(
+            select(LeadListing.listing_id, ListingRow.platform,
+                   LeadListingGroup.representative_id)
+            .join(ListingRow, ListingRow.id == LeadListing.listing_id)
+            .outerjoin(LeadListingGroup,
+                       (LeadListingGroup.lead_id == LeadListing.lead_id)
+                       & (LeadListingGroup.listing_id == LeadListing.listing_id))
+            .where(LeadListing.lead_id == lead.id)):
+        listing_ids.append(listing_id)
+        listing_platforms.add(platform)
+        if rep is not None:
+            reps[listing_id] = rep
     group_score: dict[int, float] = {}
     for listing_id, weight in worst.items():
         value = weight * (1 + SIGNAL_BONUS * len(signals[listing_id]))
@@ -352,9 +373,7 @@ def refresh(session: Session, lead: Lead, *, now: datetime, region: str | None =
     lead.score = round(base + duplicates + breadth, 2)
     lead.updated_at = now
 
-    platforms = sorted({s.platform for s in lead_sellers(session, lead)} | set(session.scalars(
-        select(ListingRow.platform).join(LeadListing, LeadListing.listing_id == ListingRow.id)
-        .where(LeadListing.lead_id == lead.id))))
+    platforms = sorted({s.platform for s in lead_sellers(session, lead)} | listing_platforms)
     profile = session.get(LeadProfile, lead.id)
     if profile is None:
         profile = LeadProfile(lead_id=lead.id, region=region)
@@ -369,8 +388,7 @@ def refresh(session: Session, lead: Lead, *, now: datetime, region: str | None =
     profile.group_count = groups
     profile.score_detail = {"texts": round(base, 2), "duplicates": round(duplicates, 2),
                             "breadth": breadth, "signals": all_signals}
-    profile.updated_at = now
-    session.flush()
+    profile.updated_at = now  # flushed with the batch's next query or its commit
 
 
 def labels(session: Session, lead: Lead, event: str, *, referral: str = "") -> LeadLabels:

@@ -304,7 +304,8 @@ class Store:
             pending.version, pending.lead_id, pending.lead_created = None, None, False
             pending.same_as, pending.stored_version_id = None, None
         listings = [p.item.listing for p in batch]
-        sellers = steps.upsert_sellers(session, listings, now=now)
+        new_sellers: set[int] = set()
+        sellers = steps.upsert_sellers(session, listings, now=now, created=new_sellers)
         rows = steps.lock_listings(session, listings)
         new_keys: set[tuple[str, str]] = set()
         for pending in batch:
@@ -367,6 +368,7 @@ class Store:
         # announce the leads this batch opened (their score and profile now complete).
         touched: dict[int, Lead] = {}
         known: dict[int, Lead] = {}  # seller id → its open lead
+        attached: set[int] = set()  # listing ids filed under a lead by this batch
         opened: list[tuple[Lead, Seller, ListingRow, _Pending]] = []
         session.flush()
         with session.no_autoflush:  # attach flushes what the next lookups must see
@@ -378,16 +380,22 @@ class Store:
                     continue
                 listing = pending.item.listing
                 seller = sellers[(listing.platform, steps.shop_key(listing))]
-                lead, created = lead_steps.attach(session, seller=seller, listing_row=row,
-                                                  listing=listing, now=now, known=known)
+                lead, created = lead_steps.attach(
+                    session, seller=seller, listing_row=row, listing=listing, now=now,
+                    known=known, new_seller=seller.id in new_sellers,
+                    new_listing=steps.listing_key(listing) in new_keys
+                    and row.id not in attached)
+                attached.add(row.id)
                 touched[lead.id] = lead
                 pending.lead_id, pending.lead_created = lead.id, created
                 if created:
                     opened.append((lead, seller, row, pending))
         if touched:
             region = lead_steps.source_region(session, run_id)
-            for lead in touched.values():
-                lead_steps.refresh(session, lead, now=now, region=region)
+            with session.no_autoflush:  # what refresh reads was flushed by attach
+                for lead in touched.values():
+                    lead_steps.refresh(session, lead, now=now, region=region)
+            session.flush()
         for lead, seller, row, pending in opened:
             self._announce_new_lead(session, lead, seller, row, pending, channels, now)
 

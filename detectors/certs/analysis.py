@@ -24,8 +24,15 @@ from detectors.certs.identifiers import (
 )
 from detectors.certs.names import fold_for_mentions, mentions, name_key, org_names, same_body
 from detectors.certs.registry import Entry, Registry
-from detectors.certs.signals import MEDICAL_CONTEXT, TESTING_CONTEXT, Hit, Signal, find_signals
-from detectors.certs.textview import MappedText, compact, folded
+from detectors.certs.signals import (
+    MEDICAL_CONTEXT,
+    TESTING_CONTEXT,
+    Hit,
+    Signal,
+    find_signals,
+    vocabulary,
+)
+from detectors.certs.textview import MappedText, folded, phrase_view
 from jingwang.records import Listing
 
 CREDIT_FIELD = "seller.credit_code"
@@ -143,9 +150,11 @@ def analyze(listing: Listing, registry: Registry) -> Analysis:
     result = Analysis(listing)
     seller = listing.seller.name
     scanned = _scanned_fields(listing)
-    compacts: list[str] = []
+    phrases: list[str] = []
     for name, text in scanned:
-        view = folded(text, drop_noise=True)
+        view_phrases = phrase_view(text, vocabulary())
+        # Labels and names read as the phrases do (检ce机构, 亚环认zheng有限公司).
+        view = folded(text, drop_noise=True, respell=view_phrases.respellings)
         result.views[name] = view
         for match in find_identifiers(text):
             located = LocatedId(name, match, validate(match), text[match.start:match.end])
@@ -162,10 +171,9 @@ def analyze(listing: Listing, registry: Registry) -> Analysis:
                 owner = registry.body_for(located.result.code) if located.result.valid else None
             result.uses.append(NumberUse(located, named, by_seller, owner, named is not None))
         if name != "seller.license_text":
-            view_compact = compact(text)
-            compacts.append(view_compact.text)
-            result.hits.extend(find_signals(name, text, view_compact))
-    joined = "。".join(compacts)
+            phrases.append(view_phrases.text)
+            result.hits.extend(find_signals(name, text, view_phrases))
+    joined = "。".join(phrases)
     if not TESTING_CONTEXT.search(joined) or MEDICAL_CONTEXT.search(joined):
         result.hits = [h for h in result.hits if h.signal is not Signal.TESTING]
     _attribute_unnamed(result)
@@ -174,7 +182,7 @@ def analyze(listing: Listing, registry: Registry) -> Analysis:
         seller_code = _seller_credit_code(credit)
         if seller_code is not None:
             result.ids.append(seller_code)
-    _forgive_named_owner(result, scanned)
+    _forgive_named_owner(result)
     return result
 
 
@@ -213,13 +221,13 @@ def _seller_credit_code(credit: str) -> LocatedId | None:
                                                    check.reason, code), credit[lead:end])
 
 
-def _forgive_named_owner(result: Analysis, scanned: list[tuple[str, str]]) -> None:
+def _forgive_named_owner(result: Analysis) -> None:
     """A number attributed only to the seller is not borrowed if the listing names its owner.
 
     (The seller may be the owner's agent or shop; a number written next to
     another body's name stays borrowed.)
     """
-    flat = fold_for_mentions(" ".join(text for _, text in scanned))
+    flat = fold_for_mentions(" ".join(view.text for view in result.views.values()))
     # The seller's own name (华博认证 in 华博认证咨询有限公司) does not name the owner.
     seller = result.listing.seller.name
     kept: list[NumberUse] = []

@@ -12,7 +12,7 @@ from detectors.certs import legal
 from detectors.certs.analysis import Analysis, LocatedId, SharedAnalyzer
 from detectors.certs.identifiers import KIND_LABELS, IdKind
 from detectors.certs.signals import Hit
-from detectors.certs.textview import evasions
+from detectors.certs.textview import span_evasions
 from jingwang.records import Finding, Listing
 
 UNLICENSED_REASON = ("提供认证/检测服务，但未展示有效的认证机构批准书编号（CNCA-R）"
@@ -24,7 +24,7 @@ def _finding(rule: legal.Rule, located: LocatedId, **detail: object) -> Finding:
     return Finding(
         rule=rule.id, category=rule.category.value, field=located.field,
         start=match.start, end=match.end, text=located.text, severity=rule.severity.value,
-        legal_basis=rule.legal_basis,
+        legal_basis=rule.legal_basis, evasions=span_evasions(located.text),
         detail={"kind": located.result.kind.value, "code": located.result.code,
                 "reason": located.result.reason, **detail},
     )
@@ -70,14 +70,14 @@ def unlicensed_finding(analysis: Analysis) -> Finding | None:
     rule = legal.UNLICENSED
     if isinstance(best, Hit):
         field, start, end, text = best.field, best.start, best.end, best.text
-        signal = best.signal.value
+        signal, seen = best.signal.value, best.evasions
     else:
         field, start, end, text = best.field, best.match.start, best.match.end, best.text
-        signal = "malformed_approval_number"
+        signal, seen = "malformed_approval_number", span_evasions(best.text)
     return Finding(
         rule=rule.id, category=rule.category.value, field=field, start=start, end=end,
         text=text, severity=rule.severity.value, legal_basis=rule.legal_basis,
-        evasions=evasions(text) if isinstance(best, Hit) else (),
+        evasions=seen,
         detail={"signal": signal, "reason": UNLICENSED_REASON},
     )
 

@@ -16,7 +16,6 @@ from detectors.certs.analysis import Analysis, SharedAnalyzer
 from detectors.certs.identifiers import IdKind
 from detectors.certs.names import org_names
 from detectors.certs.signals import Signal
-from detectors.certs.textview import evasions
 from jingwang.records import Finding, Listing
 
 ISSUER, DATE, NUMBER, CONCLUSION, PRODUCT_MODEL = (
@@ -140,6 +139,6 @@ class MissingFieldsDetector:
         return [Finding(
             rule=rule.id, category=rule.category.value, field=claim.field,
             start=claim.start, end=claim.end, text=claim.text, severity=rule.severity.value,
-            legal_basis=rule.legal_basis, evasions=evasions(claim.text),
+            legal_basis=rule.legal_basis, evasions=claim.evasions,
             detail={"missing": missing, "missing_zh": [FIELD_LABELS[f] for f in missing]},
         )]

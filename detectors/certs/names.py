@@ -14,6 +14,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from detectors.certs.textview import folded
+from detectors.normalize import syllables_of
 
 _PROVINCES = (
     "北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
@@ -58,6 +59,9 @@ def same_body(a: str, b: str) -> bool:
     if not key_a or not key_b:
         return False
     if key_a == key_b:
+        return True
+    # A name written with homophones (亚环仞证) is still that body's name.
+    if len(key_a) == len(key_b) and syllables_of(key_a) == syllables_of(key_b):
         return True
     return fuzz.ratio(key_a, key_b) >= MATCH_RATIO
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from detectors.ocr.engine import OcrEngine, engine_key
 from detectors.ocr.images import ImageLimits, ImageRefused, decode
+from jingwang.lifeline import exit_with_parent
 
 log = logging.getLogger("jingwang.ocr")
 
@@ -67,6 +68,7 @@ def _start_worker() -> None:
     global _ENGINE
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent()  # a SIGKILLed parent leaves no orphan behind
     _ENGINE = OcrEngine()
 
 

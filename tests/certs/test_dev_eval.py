@@ -1,13 +1,15 @@
 """Precision and recall of the three certificate categories on the labelled dev set.
 
 Also on disguised copies of it (traditional characters, full-width forms,
-separators between characters): the spec's evasions must not move the result.
+separators between characters, typed pinyin and homophones in the words of
+certificate talk): the spec's evasions must not move the result.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import opencc
 import pytest
 
+from detectors.pinyin_tables import tables
 from jingwang.records import Detector, Listing
 from tests.certs.helpers import categories, run, span_text
 
@@ -75,10 +78,37 @@ def _separators(text: str) -> str:
     return "".join(out)
 
 
-@pytest.mark.parametrize("disguise", ["traditional", "full_width", "separators"])
+# Words of certificate talk and a homophone sellers write for one of their characters.
+_WORDS = ("证书", "报告", "检测", "认证", "办理", "代办", "齐全", "出具", "质检", "检验")
+_HOMOPHONES = {"证": "正", "报": "豹", "认": "仞", "齐": "琪", "检": "捡", "办": "半"}
+
+
+def _one_character(text: str, swap: Callable[[str], str]) -> str:
+    """Each of _WORDS with one of its two characters (picked at random) swapped."""
+    rng = random.Random(text)
+
+    def sub(m: re.Match[str]) -> str:
+        word = m.group()
+        i = rng.randrange(2)
+        return word[:i] + swap(word[i]) + word[i + 1:]
+
+    return re.sub("|".join(_WORDS), sub, text)
+
+
+def _pinyin(text: str) -> str:
+    return _one_character(text, lambda ch: tables().default_syllable(ch) or ch)
+
+
+def _homophones(text: str) -> str:
+    return _one_character(text, lambda ch: _HOMOPHONES.get(ch, ch))
+
+
+@pytest.mark.parametrize("disguise", ["traditional", "full_width", "separators", "pinyin",
+                                      "homophones"])
 def test_disguised_dev_set_scores_the_same(detectors: list[Detector], disguise: str) -> None:
     change = {"traditional": _traditional(), "full_width": _full_width,
-              "separators": _separators}[disguise]
+              "separators": _separators, "pinyin": _pinyin,
+              "homophones": _homophones}[disguise]
     rows = [{**row, "title": change(row["title"]), "description": change(row["description"])}
             for row in dev_rows()]
     for category, (precision, recall) in score(detectors, rows).items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from detectors.fold import char_forms
 from detectors.normalize import (
     GAP_HARD,
     GAP_SPACE,
@@ -108,3 +109,10 @@ def test_wide_text_takes_the_dict_tables() -> None:
     assert is_wide("当天💯出证") and is_wide("\U00020000")
     assert fold("当💯天") == fold("当天") == "当天"  # the emoji is deleted either way
     assert normalize("确💯保💯通💯过").text == "确保通过"
+
+
+def test_char_forms_fold_letters_only() -> None:
+    """The certificate checks' folded view: width, traditional, look-alikes; nothing deleted."""
+    assert char_forms("ＣＮＣＡ－Ｒ－２０２１ 發證機構：検測報吿①") == \
+        "CNCA-R-2021 发证机构:检测报告1"
+    assert char_forms("三天 Iso9001, 1.8L") == "三天 Iso9001, 1.8L"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -17,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +37,7 @@ from store.models import (
 from store.models import Listing as ListingRow
 from store.models_alerts import LeadListingGroup, LeadProfile, LeadSeller
 from store.service import IngestResult, Store
-from tests.conftest import PG_URL
+from tests.conftest import fresh_pg_database
 from tests.store.conftest import CHANNELS, T0, Clock, CountingDetect, crawled, detect, edited
 
 Detect = Callable[[Listing], Sequence[Finding]]
@@ -50,30 +48,11 @@ HOUR = timedelta(hours=1)
 
 
 @contextmanager
-def _fresh_pg_database() -> Iterator[str]:
-    """An empty PostgreSQL database next to the test's own, dropped afterwards."""
-    assert PG_URL
-    name = f"jw_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
-@contextmanager
 def _twin_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'twin.db'}"
         return
-    with _fresh_pg_database() as url:
+    with fresh_pg_database() as url:
         yield url
 
 
