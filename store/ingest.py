@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from jingwang.records import Capture, Finding, Listing
@@ -133,15 +133,22 @@ def stored_hashes(session: Session, listings: Sequence[Listing]) -> dict[tuple[s
     return hashes
 
 
-def insert_version(session: Session, *, listing_row: ListingRow, listing: Listing,
-                   content_hash: str, captured_at: datetime, run_id: int) -> ListingVersion:
-    version = ListingVersion(
-        listing_id=listing_row.id, content_hash=content_hash, title=listing.title,
-        description=listing.description, price=listing.price,
-        seller_snapshot=asdict(listing.seller), images=list(listing.images),
-        image_texts=list(listing.image_texts), captured_at=captured_at, run_id=run_id)
-    session.add(version)
-    return version
+def version_row(*, listing_id: int, listing: Listing, content_hash: str,
+                captured_at: datetime, run_id: int) -> dict[str, Any]:
+    return {"listing_id": listing_id, "content_hash": content_hash, "title": listing.title,
+            "description": listing.description, "price": listing.price,
+            "seller_snapshot": asdict(listing.seller), "images": list(listing.images),
+            "image_texts": list(listing.image_texts), "captured_at": captured_at,
+            "run_id": run_id}
+
+
+def insert_versions(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert version rows in one statement; their ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    return list(session.scalars(
+        insert(ListingVersion).returning(ListingVersion.id, sort_by_parameter_order=True),
+        list(rows)))
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:
@@ -183,9 +190,11 @@ def capture_record(capture: Capture, listing: Listing, *, html_sha256: str,
     return text.encode("utf-8")
 
 
-def store_evidence(session: Session, files: EvidenceStore, *, version: ListingVersion,
-                   capture: Capture, listing: Listing, source: str) -> list[Path]:
-    """Write the files first, then their rows: a row never names a file that is missing.
+def store_evidence(files: EvidenceStore, *, version_id: int, capture: Capture,
+                   listing: Listing, source: str,
+                   rows: list[dict[str, Any]]) -> list[Path]:
+    """Write the evidence files of a version and add their rows to ``rows`` — files
+    first: a row never names a file that is missing.
 
     The files are not synced yet: the caller passes the returned paths to
     ``EvidenceStore.sync`` before it commits the rows."""
@@ -207,24 +216,28 @@ def store_evidence(session: Session, files: EvidenceStore, *, version: ListingVe
     if capture.screenshot and shot_sha:
         items.append((EvidenceKind.SCREENSHOT, shot_sha, len(capture.screenshot),
                       _image_type(capture.screenshot)))
-    for kind, sha256, size, content_type in items:
-        session.add(Evidence(
-            version_id=version.id, kind=kind, sha256=sha256, size=size,
-            content_type=content_type, url=capture.url, final_url=capture.final_url,
-            http_status=capture.status, fetched_at=capture.fetched_at, tool=capture.tool,
-            path=files.relative_path(sha256)))
+    rows.extend({"version_id": version_id, "kind": kind, "sha256": sha256, "size": size,
+                 "content_type": content_type, "url": capture.url,
+                 "final_url": capture.final_url, "http_status": capture.status,
+                 "fetched_at": capture.fetched_at, "tool": capture.tool,
+                 "path": files.relative_path(sha256)}
+                for kind, sha256, size, content_type in items)
     return written
 
 
-def insert_findings(session: Session, version: ListingVersion,
-                    findings: Sequence[Finding]) -> None:
-    for finding in findings:
-        session.add(FindingRow(
-            version_id=version.id, rule=finding.rule, category=finding.category,
-            field=finding.field, start=finding.start, end=finding.end, text=finding.text,
-            severity=finding.severity, legal_basis=list(finding.legal_basis),
-            evasions=list(finding.evasions), lexicon_version=finding.lexicon_version,
-            detail=dict(finding.detail)))
+def finding_rows(version_id: int, findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    return [{"version_id": version_id, "rule": f.rule, "category": f.category,
+             "field": f.field, "start": f.start, "end": f.end, "text": f.text,
+             "severity": f.severity, "legal_basis": list(f.legal_basis),
+             "evasions": list(f.evasions), "lexicon_version": f.lexicon_version,
+             "detail": dict(f.detail)} for f in findings]
+
+
+def insert_rows(session: Session, model: type[Evidence] | type[FindingRow],
+                rows: Sequence[dict[str, Any]]) -> None:
+    """One multi-row INSERT (SQLAlchemy's ORM bulk insert) for many rows of ``model``."""
+    if rows:
+        session.execute(insert(model), list(rows))
 
 
 def open_lead_of(session: Session, seller_id: int, *, lock: bool = False) -> Lead | None:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -213,39 +213,67 @@ def _fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def group_listing(session: Session, lead: Lead, listing_row: ListingRow,
-                  listing: Listing, *, new_listing: bool = False) -> LeadListingGroup:
+@dataclass
+class Filing:
+    """What one ingest transaction knows about leads, so that each lookup runs once
+    however many listings of the batch it files."""
+
+    known: dict[int, Lead] = field(default_factory=dict)  # seller id → its open lead
+    new_sellers: set[int] = field(default_factory=set)  # inserted by this transaction
+    new_listings: set[int] = field(default_factory=set)  # inserted by this transaction
+    filed: set[tuple[int, int]] = field(default_factory=set)  # (lead, listing) filed here
+    # lead id → its representatives: (listing id, fingerprint, text)
+    reps: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
+
+
+def _representatives(session: Session, lead_id: int,
+                     filing: Filing) -> list[tuple[int, str, str]]:
+    if lead_id not in filing.reps:
+        filing.reps[lead_id] = [
+            (rep_id, fingerprint, listing_text(title, description))
+            for rep_id, fingerprint, title, description in session.execute(
+                select(LeadListingGroup.listing_id, LeadListingGroup.fingerprint,
+                       ListingVersion.title, ListingVersion.description)
+                .join(ListingRow, ListingRow.id == LeadListingGroup.listing_id)
+                .join(ListingVersion, ListingVersion.id == ListingRow.current_version_id)
+                .where(LeadListingGroup.lead_id == lead_id,
+                       LeadListingGroup.listing_id == LeadListingGroup.representative_id)
+                .order_by(LeadListingGroup.listing_id))]
+    return filing.reps[lead_id]
+
+
+def group_listing(session: Session, lead: Lead, listing_row: ListingRow, listing: Listing,
+                  filing: Filing) -> None:
     """File the listing under a representative of the lead: the first listing with the
-    same or a nearly the same text, or itself."""
-    existing = None if new_listing else session.get(LeadListingGroup, (lead.id, listing_row.id))
-    if existing is not None:
-        return existing
+    same or a nearly the same text, or itself. A listing filed before keeps its group
+    (a representative's text follows its newest version)."""
     text = listing_text(listing.title, listing.description)
     fingerprint = _fingerprint(text)
-    reps = session.execute(
-        select(LeadListingGroup.listing_id, LeadListingGroup.fingerprint, ListingVersion.title,
-               ListingVersion.description)
-        .join(ListingRow, ListingRow.id == LeadListingGroup.listing_id)
-        .join(ListingVersion, ListingVersion.id == ListingRow.current_version_id)
-        .where(LeadListingGroup.lead_id == lead.id,
-               LeadListingGroup.listing_id == LeadListingGroup.representative_id)
-        .order_by(LeadListingGroup.listing_id)).all()
+    reps = _representatives(session, lead.id, filing)
+    if (lead.id, listing_row.id) in filing.filed or (
+            listing_row.id not in filing.new_listings
+            and session.get(LeadListingGroup, (lead.id, listing_row.id)) is not None):
+        for i, (rep_id, _, _) in enumerate(reps):
+            if rep_id == listing_row.id:
+                reps[i] = (rep_id, fingerprint, text)
+        return
     representative, similarity = listing_row.id, 100.0
     best = 0.0
-    for rep_id, rep_fingerprint, title, description in reps:
+    for rep_id, rep_fingerprint, rep_text in reps:
         if rep_fingerprint == fingerprint:
             representative, best = rep_id, 100.0
             break
-        score = float(fuzz.ratio(text, listing_text(title, description)))
+        score = float(fuzz.ratio(text, rep_text))
         if score >= DUPLICATE_THRESHOLD and score > best:
             representative, best = rep_id, score
     if representative != listing_row.id:
         similarity = best
-    row = LeadListingGroup(lead_id=lead.id, listing_id=listing_row.id,
-                           representative_id=representative, fingerprint=fingerprint,
-                           similarity=similarity)
-    session.add(row)
-    return row
+    else:
+        reps.append((listing_row.id, fingerprint, text))
+        reps.sort()
+    session.add(LeadListingGroup(lead_id=lead.id, listing_id=listing_row.id,
+                                 representative_id=representative, fingerprint=fingerprint,
+                                 similarity=similarity))
 
 
 # -- the lead -----------------------------------------------------------------------
@@ -261,20 +289,15 @@ def _new_lead(session: Session, seller: Seller, listing_row: ListingRow, now: da
     return lead
 
 
-def attach(session: Session, *, seller: Seller, listing_row: ListingRow, listing: Listing,
-           now: datetime, known: dict[int, Lead] | None = None, new_seller: bool = False,
-           new_listing: bool = False) -> tuple[Lead, bool]:
+def attach(session: Session, filing: Filing, *, seller: Seller, listing_row: ListingRow,
+           listing: Listing, now: datetime) -> tuple[Lead, bool]:
     """Get the seller's open lead — its own, or another platform's lead of the same
     seller — or open one, and file the listing under it. The caller then refreshes the
-    lead (:func:`refresh`) once, after every listing of its batch is attached.
-
-    ``known`` maps seller ids to the open leads this transaction already found or
-    opened for them (filled in here), so a batch looks each seller's lead up once.
-    ``new_seller`` / ``new_listing``: the row was inserted by this transaction (and the
-    listing not attached yet), so it is in no lead and the lookups are skipped."""
-    known = {} if known is None else known
-    lead = known.get(seller.id)
-    if lead is None and not new_seller:
+    lead (:func:`refresh`) once, after every listing of its batch is filed, with the
+    session flushed: rows added here are flushed only where a later lookup of the
+    same batch needs them (a new lead, a seller joined into a lead)."""
+    lead = filing.known.get(seller.id)
+    if lead is None and seller.id not in filing.new_sellers:
         lead = open_lead_for_seller(session, seller.id, lock=True)
     created = False
     if lead is None:
@@ -289,16 +312,20 @@ def attach(session: Session, *, seller: Seller, listing_row: ListingRow, listing
                       object_type="lead", object_id=lead.id,
                       detail={"seller_id": seller.id, "platform": seller.platform,
                               "joined_by": how, "similarity": similarity})
+                session.flush()  # the next find_joinable_lead of the batch sees the seller
             else:
                 lead = None
     if lead is None:
         lead = _new_lead(session, seller, listing_row, now)
         created = True
-    if new_listing or session.get(LeadListing, (lead.id, listing_row.id)) is None:
+    key = (lead.id, listing_row.id)
+    if key not in filing.filed and (
+            listing_row.id in filing.new_listings
+            or session.get(LeadListing, key) is None):
         session.add(LeadListing(lead_id=lead.id, listing_id=listing_row.id, added_at=now))
-    group_listing(session, lead, listing_row, listing, new_listing=new_listing)
-    session.flush()  # one flush for the rows above: the next attach's lookups see them
-    known[seller.id] = lead
+    group_listing(session, lead, listing_row, listing, filing)
+    filing.filed.add(key)
+    filing.known[seller.id] = lead
     return lead, created
 
 

@@ -89,7 +89,7 @@ class _Pending:
     content_hash: str
     findings: list[Finding] | None = None  # None: not detected (yet)
     detect_seconds: float = 0.0
-    version: ListingVersion | None = None  # the version this batch wrote for it
+    version: int | None = None  # id of the version this batch wrote for it
     lead_id: int | None = None
     lead_created: bool = False
     same_as: _Pending | None = None  # unchanged: the earlier item of the batch it repeats
@@ -98,7 +98,7 @@ class _Pending:
     def version_id(self) -> int:
         """The version this item's content is stored as."""
         if self.version is not None:
-            return self.version.id
+            return self.version
         if self.same_as is not None:
             return self.same_as.version_id()
         assert self.stored_version_id is not None
@@ -325,7 +325,7 @@ class Store:
 
         # Versions: an item whose content is what its listing holds (also when an earlier
         # item of this batch just stored it) is unchanged.
-        changed: list[tuple[_Pending, ListingRow, ListingVersion]] = []
+        changed: list[tuple[_Pending, ListingRow]] = []
         latest: dict[tuple[str, str], _Pending] = {}  # the item that wrote a key's version
         for pending in batch:
             listing = pending.item.listing
@@ -345,51 +345,55 @@ class Store:
                 pending.detect(detect)
             row.content_hash = pending.content_hash
             latest[key] = pending
-            pending.version = steps.insert_version(
-                session, listing_row=row, listing=listing, content_hash=pending.content_hash,
-                captured_at=pending.seen, run_id=run_id)
-            changed.append((pending, row, pending.version))
-        if changed:
-            session.flush()
+            changed.append((pending, row))
+        session.flush()  # the listing rows' updates, before their versions are inserted
+        version_ids = steps.insert_versions(session, [
+            steps.version_row(listing_id=row.id, listing=pending.item.listing,
+                              content_hash=pending.content_hash, captured_at=pending.seen,
+                              run_id=run_id) for pending, row in changed])
+        for (pending, _row), version_id in zip(changed, version_ids, strict=True):
+            pending.version = version_id
         # A listing edited more than once in this batch moves to each version in turn
         # as its leads are filed below (grouping compares with the text it had then).
-        edits = Counter(row.id for _, row, _ in changed)
+        edits = Counter(row.id for _, row in changed)
         written: list[Path] = []
-        for pending, row, version in changed:
+        evidence: list[dict[str, Any]] = []
+        findings: list[dict[str, Any]] = []
+        for pending, row in changed:
+            version_id = pending.version_id()
             if edits[row.id] == 1:
-                row.current_version_id = version.id
+                row.current_version_id = version_id
             written += steps.store_evidence(
-                session, self.evidence_store, version=version, capture=pending.item.capture,
-                listing=pending.item.listing, source=pending.item.source)
-            steps.insert_findings(session, version, pending.findings or ())
+                self.evidence_store, version_id=version_id, capture=pending.item.capture,
+                listing=pending.item.listing, source=pending.item.source, rows=evidence)
+            findings += steps.finding_rows(version_id, pending.findings or ())
+        steps.insert_rows(session, Evidence, evidence)
+        steps.insert_rows(session, FindingRow, findings)
         self.evidence_store.sync(written)  # the files are durable before their rows commit
 
         # Leads: attach every flagged version, then refresh each lead touched once, then
         # announce the leads this batch opened (their score and profile now complete).
         touched: dict[int, Lead] = {}
-        known: dict[int, Lead] = {}  # seller id → its open lead
-        attached: set[int] = set()  # listing ids filed under a lead by this batch
+        filing = lead_steps.Filing(new_sellers=new_sellers, new_listings={
+            rows[key].id for key in new_keys})
         opened: list[tuple[Lead, Seller, ListingRow, _Pending]] = []
         session.flush()
         with session.no_autoflush:  # attach flushes what the next lookups must see
-            for pending, row, version in changed:
+            for pending, row in changed:
                 if edits[row.id] > 1:
-                    row.current_version_id = version.id
+                    row.current_version_id = pending.version_id()
                     session.flush()
                 if not pending.findings:
                     continue
                 listing = pending.item.listing
                 seller = sellers[(listing.platform, steps.shop_key(listing))]
-                lead, created = lead_steps.attach(
-                    session, seller=seller, listing_row=row, listing=listing, now=now,
-                    known=known, new_seller=seller.id in new_sellers,
-                    new_listing=steps.listing_key(listing) in new_keys
-                    and row.id not in attached)
-                attached.add(row.id)
+                lead, created = lead_steps.attach(session, filing, seller=seller,
+                                                  listing_row=row, listing=listing, now=now)
                 touched[lead.id] = lead
                 pending.lead_id, pending.lead_created = lead.id, created
                 if created:
                     opened.append((lead, seller, row, pending))
+        session.flush()  # what the leads' refresh reads
         if touched:
             region = lead_steps.source_region(session, run_id)
             with session.no_autoflush:  # what refresh reads was flushed by attach
