@@ -306,35 +306,55 @@ class Store:
         listings = [p.item.listing for p in batch]
         new_sellers: set[int] = set()
         sellers = steps.upsert_sellers(session, listings, now=now, created=new_sellers)
-        rows = steps.lock_listings(session, listings)
+        rows, new_keys = self._listing_rows(session, batch, sellers)
+        changed = self._versions(session, run_id, batch, rows, sellers, detect)
+        filing = lead_steps.Filing(new_sellers=new_sellers,
+                                   new_listings={rows[key].id for key in new_keys})
+        self._file_leads(session, run_id, changed, sellers, filing, channels, now)
+        return self._results(session, batch, rows, new_keys)
+
+    @staticmethod
+    def _listing_rows(session: Session, batch: Sequence[_Pending],
+                      sellers: dict[tuple[str, str], Seller]
+                      ) -> tuple[dict[tuple[str, str], ListingRow], set[tuple[str, str]]]:
+        """The batch's listing rows by key, locked, the missing ones inserted (their keys
+        are the second value)."""
+        rows = steps.lock_listings(session, [p.item.listing for p in batch])
         new_keys: set[tuple[str, str]] = set()
         for pending in batch:
             listing = pending.item.listing
             key = steps.listing_key(listing)
-            seller = sellers[(listing.platform, steps.shop_key(listing))]
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = ListingRow(
-                    platform=listing.platform, platform_listing_id=key[1],
-                    url=listing.url or pending.item.capture.url, seller_id=seller.id,
-                    first_seen_at=pending.seen, last_seen_at=pending.seen)
-                session.add(row)
-                new_keys.add(key)
+            if key in rows:
+                continue
+            rows[key] = ListingRow(
+                platform=listing.platform, platform_listing_id=key[1],
+                url=listing.url or pending.item.capture.url,
+                seller_id=sellers[(listing.platform, steps.shop_key(listing))].id,
+                first_seen_at=pending.seen, last_seen_at=pending.seen)
+            session.add(rows[key])
+            new_keys.add(key)
         if new_keys:
             session.flush()
+        return rows, new_keys
 
-        # Versions: an item whose content is what its listing holds (also when an earlier
-        # item of this batch just stored it) is unchanged.
+    def _versions(self, session: Session, run_id: int, batch: Sequence[_Pending],
+                  rows: dict[tuple[str, str], ListingRow],
+                  sellers: dict[tuple[str, str], Seller],
+                  detect: Callable[[Listing], Sequence[Finding]]
+                  ) -> list[tuple[_Pending, ListingRow]]:
+        """Mark every listing seen; write a version, its evidence and findings for each
+        item whose content is new. An item whose content is what its listing holds (also
+        when an earlier item of this batch just stored it) is unchanged. Returns the
+        changed items with their listing rows, in batch order."""
         changed: list[tuple[_Pending, ListingRow]] = []
         latest: dict[tuple[str, str], _Pending] = {}  # the item that wrote a key's version
         for pending in batch:
             listing = pending.item.listing
             key = steps.listing_key(listing)
             row = rows[key]
-            seller = sellers[(listing.platform, steps.shop_key(listing))]
             row.last_seen_at = max(row.last_seen_at, pending.seen)
             row.removed_at = None
-            row.seller_id = seller.id
+            row.seller_id = sellers[(listing.platform, steps.shop_key(listing))].id
             row.url = listing.url or row.url
             if row.content_hash == pending.content_hash and (
                     row.current_version_id is not None or key in latest):
@@ -351,17 +371,13 @@ class Store:
             steps.version_row(listing_id=row.id, listing=pending.item.listing,
                               content_hash=pending.content_hash, captured_at=pending.seen,
                               run_id=run_id) for pending, row in changed])
-        for (pending, _row), version_id in zip(changed, version_ids, strict=True):
-            pending.version = version_id
-        # A listing edited more than once in this batch moves to each version in turn
-        # as its leads are filed below (grouping compares with the text it had then).
         edits = Counter(row.id for _, row in changed)
         written: list[Path] = []
         evidence: list[dict[str, Any]] = []
         findings: list[dict[str, Any]] = []
-        for pending, row in changed:
-            version_id = pending.version_id()
-            if edits[row.id] == 1:
+        for (pending, row), version_id in zip(changed, version_ids, strict=True):
+            pending.version = version_id
+            if edits[row.id] == 1:  # else _file_leads moves it from version to version
                 row.current_version_id = version_id
             written += steps.store_evidence(
                 self.evidence_store, version_id=version_id, capture=pending.item.capture,
@@ -370,17 +386,23 @@ class Store:
         steps.insert_rows(session, Evidence, evidence)
         steps.insert_rows(session, FindingRow, findings)
         self.evidence_store.sync(written)  # the files are durable before their rows commit
-
-        # Leads: attach every flagged version, then refresh each lead touched once, then
-        # announce the leads this batch opened (their score and profile now complete).
-        touched: dict[int, Lead] = {}
-        filing = lead_steps.Filing(new_sellers=new_sellers, new_listings={
-            rows[key].id for key in new_keys})
-        opened: list[tuple[Lead, Seller, ListingRow, _Pending]] = []
         session.flush()
-        with session.no_autoflush:  # attach flushes what the next lookups must see
+        return changed
+
+    def _file_leads(self, session: Session, run_id: int,
+                    changed: Sequence[tuple[_Pending, ListingRow]],
+                    sellers: dict[tuple[str, str], Seller], filing: lead_steps.Filing,
+                    channels: Sequence[str], now: datetime) -> None:
+        """File every flagged version under its seller's lead, then refresh each lead
+        touched once, then announce the leads this batch opened (score and profile
+        complete by then)."""
+        touched: dict[int, Lead] = {}
+        opened: list[tuple[Lead, Seller, ListingRow, _Pending]] = []
+        edited_twice = {row.id for row, n in Counter(r for _, r in changed).items() if n > 1}
+        with session.no_autoflush:  # attach flushes what a later lookup must see
             for pending, row in changed:
-                if edits[row.id] > 1:
+                if row.id in edited_twice:
+                    # Grouping compares with the text the listing has at this item.
                     row.current_version_id = pending.version_id()
                     session.flush()
                 if not pending.findings:
@@ -393,32 +415,35 @@ class Store:
                 pending.lead_id, pending.lead_created = lead.id, created
                 if created:
                     opened.append((lead, seller, row, pending))
-        session.flush()  # what the leads' refresh reads
         if touched:
+            session.flush()  # what the refresh reads
             region = lead_steps.source_region(session, run_id)
-            with session.no_autoflush:  # what refresh reads was flushed by attach
+            with session.no_autoflush:
                 for lead in touched.values():
                     lead_steps.refresh(session, lead, now=now, region=region)
             session.flush()
         for lead, seller, row, pending in opened:
             self._announce_new_lead(session, lead, seller, row, pending, channels, now)
-
         session.flush()
+
+    @staticmethod
+    def _results(session: Session, batch: Sequence[_Pending],
+                 rows: dict[tuple[str, str], ListingRow],
+                 new_keys: set[tuple[str, str]]) -> list[IngestResult]:
         unflagged = [rows[steps.listing_key(p.item.listing)].id for p in batch
                      if p.lead_id is None]
         open_leads = steps.open_leads_of_listings(session, unflagged)
         results: list[IngestResult] = []
         reported: set[int] = set()
         for pending in batch:
-            row = rows[steps.listing_key(pending.item.listing)]
+            key = steps.listing_key(pending.item.listing)
+            row = rows[key]
             fresh = pending.version is not None
-            assert row.current_version_id is not None
             results.append(IngestResult(
                 listing_id=row.id,
                 version_id=pending.version_id(),
                 changed=fresh,
-                new_listing=fresh and row.id not in reported
-                and steps.listing_key(pending.item.listing) in new_keys,
+                new_listing=fresh and key in new_keys and row.id not in reported,
                 findings=len(pending.findings or ()) if fresh else 0,
                 lead_id=pending.lead_id if pending.lead_id is not None
                 else open_leads.get(row.id),
