@@ -143,11 +143,7 @@ class ResilientStore(Store):
         self._retrying("record_failure", lambda: super(ResilientStore, self).record_failure(
             run_id, url=url, kind=kind, problem=problem))
 
-    def ingest(self, run_id: int, item: CrawledListing,
-               detect: Callable[[Listing], Sequence[Finding]], *,
-               channels: Sequence[str]) -> IngestResult:
-        return self.ingest_many(run_id, [item], detect, channels=channels)[0]
-
+    # ``ingest`` (a batch of one) comes here too.
     def ingest_many(self, run_id: int, items: Sequence[CrawledListing],
                     detect: Callable[[Listing], Sequence[Finding]], *,
                     channels: Sequence[str]) -> list[IngestResult]:
