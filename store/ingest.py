@@ -50,21 +50,32 @@ def shop_key(listing: Listing) -> str:
     return bounded_key(key or f"listing:{listing.listing_id}")
 
 
+def seller_key(listing: Listing) -> tuple[str, str]:
+    """(platform, shop key): how the sellers of a batch are looked up."""
+    return listing.platform, shop_key(listing)
+
+
+def by_platform(keys: Iterable[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """(platform, key) pairs grouped as one sorted key list per platform, platforms in
+    order: one ``IN`` query per platform, rows always taken in the same order."""
+    grouped: dict[str, set[str]] = {}
+    for platform, key in keys:
+        grouped.setdefault(platform, set()).add(key)
+    return [(platform, sorted(grouped[platform])) for platform in sorted(grouped)]
+
+
 def upsert_sellers(session: Session, listings: Sequence[Listing], *, now: datetime,
                    created: set[int] | None = None) -> dict[tuple[str, str], Seller]:
     """The sellers of ``listings`` by (platform, shop key), created or updated: one query
     for the ones already stored, one flush for the new ones (their ids go to ``created``)."""
-    wanted: dict[str, set[str]] = {}
-    for listing in listings:
-        wanted.setdefault(listing.platform, set()).add(shop_key(listing))
     sellers: dict[tuple[str, str], Seller] = {}
-    for platform, keys in wanted.items():
+    for platform, keys in by_platform(map(seller_key, listings)):
         for stored in session.scalars(select(Seller).where(
-                Seller.platform == platform, Seller.shop_key.in_(sorted(keys)))):
+                Seller.platform == platform, Seller.shop_key.in_(keys))):
             sellers[(platform, stored.shop_key)] = stored
     added: list[Seller] = []
     for listing in listings:
-        key = (listing.platform, shop_key(listing))
+        key = seller_key(listing)
         shown = listing.seller
         row = sellers.get(key)
         if row is None:
@@ -100,16 +111,12 @@ def lock_listings(session: Session,
                   listings: Sequence[Listing]) -> dict[tuple[str, str], ListingRow]:
     """The stored rows of ``listings``, locked until commit so concurrent ingests of a
     listing take turns; always locked in id order, so two batches cannot deadlock."""
-    wanted: dict[str, set[str]] = {}
-    for listing in listings:
-        platform, key = listing_key(listing)
-        wanted.setdefault(platform, set()).add(key)
     rows: dict[tuple[str, str], ListingRow] = {}
-    for platform, keys in sorted(wanted.items()):
+    for platform, keys in by_platform(map(listing_key, listings)):
         for row in session.scalars(
                 select(ListingRow)
                 .where(ListingRow.platform == platform,
-                       ListingRow.platform_listing_id.in_(sorted(keys)))
+                       ListingRow.platform_listing_id.in_(keys))
                 .order_by(ListingRow.id).with_for_update()):
             rows[(platform, row.platform_listing_id)] = row
     return rows
@@ -117,16 +124,12 @@ def lock_listings(session: Session,
 
 def stored_hashes(session: Session, listings: Sequence[Listing]) -> dict[tuple[str, str], str]:
     """The content hash stored for each of ``listings`` that has a current version."""
-    wanted: dict[str, set[str]] = {}
-    for listing in listings:
-        platform, key = listing_key(listing)
-        wanted.setdefault(platform, set()).add(key)
     hashes: dict[tuple[str, str], str] = {}
-    for platform, keys in wanted.items():
+    for platform, keys in by_platform(map(listing_key, listings)):
         for key, content_hash in session.execute(
                 select(ListingRow.platform_listing_id, ListingRow.content_hash)
                 .where(ListingRow.platform == platform,
-                       ListingRow.platform_listing_id.in_(sorted(keys)),
+                       ListingRow.platform_listing_id.in_(keys),
                        ListingRow.current_version_id.is_not(None))):
             if content_hash:
                 hashes[(platform, key)] = content_hash

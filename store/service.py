@@ -329,7 +329,7 @@ class Store:
             rows[key] = ListingRow(
                 platform=listing.platform, platform_listing_id=key[1],
                 url=listing.url or pending.item.capture.url,
-                seller_id=sellers[(listing.platform, steps.shop_key(listing))].id,
+                seller_id=sellers[steps.seller_key(listing)].id,
                 first_seen_at=pending.seen, last_seen_at=pending.seen)
             session.add(rows[key])
             new_keys.add(key)
@@ -354,7 +354,7 @@ class Store:
             row = rows[key]
             row.last_seen_at = max(row.last_seen_at, pending.seen)
             row.removed_at = None
-            row.seller_id = sellers[(listing.platform, steps.shop_key(listing))].id
+            row.seller_id = sellers[steps.seller_key(listing)].id
             row.url = listing.url or row.url
             if row.content_hash == pending.content_hash and (
                     row.current_version_id is not None or key in latest):
@@ -408,7 +408,7 @@ class Store:
                 if not pending.findings:
                     continue
                 listing = pending.item.listing
-                seller = sellers[(listing.platform, steps.shop_key(listing))]
+                seller = sellers[steps.seller_key(listing)]
                 lead, created = lead_steps.attach(session, filing, seller=seller,
                                                   listing_row=row, listing=listing, now=now)
                 touched[lead.id] = lead
