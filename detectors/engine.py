@@ -7,8 +7,9 @@ pinyin reach the lexicon too. Hits are checked against the unit text at once
 text normalised again with offsets, and each candidate verified against its
 context: exclusions, negation and warning cues, word boundaries and the gaps
 of gapped patterns. A match names its original span and the evasions seen.
-The detector scans all fields of a listing as one text, so most listings cost
-one cheap pass.
+The detector scans all fields of a listing as one text, put together from each
+field's own normalisation (:mod:`detectors.texts`, which the certificate checks
+share), so most listings cost one cheap pass.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ from detectors.normalize import (
     fast_forms,
     flag_names,
     is_symbol,
+    join_lines,
+    joinable,
     normalize,
 )
+from detectors.texts import texts_of
 from jingwang.records import Finding, Listing
 
 
@@ -288,6 +292,20 @@ class Engine:
             return []
         return self._verify(normalize(text, forms), found)
 
+    def scan_lines(self, parts: list[Normalized]) -> list[Match]:
+        """:meth:`scan` of texts joined by line breaks, given each text normalised.
+
+        The joined text's forms are put together from the parts' (see
+        :func:`detectors.normalize.join_lines`), its offsets only when something
+        may match.
+        """
+        if not joinable(parts):
+            return self.scan("\n".join(p.source for p in parts))
+        found = self._collect("".join(p.text for p in parts), "".join(p.y for p in parts))
+        if found is None:
+            return []
+        return self._verify(join_lines(parts), found)
+
     # -- slow pass ---------------------------------------------------------
 
     @staticmethod
@@ -496,11 +514,11 @@ class LexiconDetector:
         so nothing matches across two fields); offsets are mapped back to each
         field afterwards.
         """
-        fields = [(name, text) for name, text in listing.fields() if text]
+        texts = texts_of(listing)
+        fields = texts.fields
         if not fields:
             return []
-        joined = "\n".join(text for _, text in fields)
-        matches = self.engine.scan(joined)
+        matches = self.engine.scan_lines([texts.normalized(name) for name, _ in fields])
         if not matches:
             return []
         bounds = []

@@ -256,6 +256,19 @@ def bmp_lists() -> tuple[list[str], list[str], list[str], list[str]]:
     return units, counts, symbols, pairs
 
 
+@cache
+def han_numerals() -> str:
+    """Every Han character that folds to a digit or to 十 (三, 叁, 貳, 拾 …).
+
+    Only characters of the Basic Multilingual Plane do: the traditional,
+    look-alike and numeral tables hold no others.
+    """
+    units = bmp_lists()[0]
+    numerals = frozenset("0123456789" + TEN)
+    return "".join(chr(c) for lo, hi in _HAN_RANGES[:2] for c in range(lo, hi + 1)
+                   if units[c] in numerals)
+
+
 def fold(text: str) -> str:
     """Each character to its unit text (MARK for breaks, '' for separators)."""
     return text.translate(UNIT_TABLE if is_wide(text) else bmp_lists()[0])

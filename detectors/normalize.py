@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, pairwise
 from typing import NamedTuple, overload
 
 from detectors.fold import (
@@ -45,8 +45,8 @@ from detectors.pinyin_tables import SYMBOL_BASE, SYMBOL_LAST, segment, tables
 
 __all__ = ["FLAG_NAMES", "GAP_HARD", "GAP_SOFT", "GAP_SPACE", "MARK", "REPEAT", "TEN",
            "FastForms", "Flag", "Gaps", "Normalized", "fast_forms", "flag_names", "flags_of",
-           "fold", "is_han", "is_symbol", "map_char", "normalize", "pattern_forms",
-           "syllables_of", "unit_kind", "unit_text"]
+           "fold", "is_han", "is_symbol", "join_lines", "joinable", "map_char", "normalize",
+           "pattern_forms", "syllables_of", "unit_kind", "unit_text"]
 
 
 REPEAT_RX = re.compile(f"([{HAN_CLASS}])\\1+")
@@ -409,6 +409,42 @@ def normalize(source: str, forms: FastForms | None = None) -> Normalized:
         gaps = Gaps(source, starts, ends)
     y = syllables_of(text) if forms is None else forms.y
     return Normalized(source, text, y, starts, ends, repeat_, gaps)
+
+
+def joinable(parts: list[Normalized]) -> bool:
+    """Whether :func:`join_lines` may put the parts' normalisation together.
+
+    A line break is a clause break: it leaves no unit, splits every Latin run and
+    cuts every run of repeats, so each part keeps its units. Only a number may
+    reach across one (二 / 十四 read as 24): not when a part's units end with a
+    digit and the next part's start with one.
+    """
+    texts = [p.text for p in parts if p.text]
+    return not any(a[-1].isdecimal() and b[0].isdecimal() for a, b in pairwise(texts))
+
+
+def join_lines(parts: list[Normalized]) -> Normalized:
+    """``normalize("\\n".join(sources))`` from each source's own normalisation (when
+    :func:`joinable`): the parts' units one after another, offsets shifted."""
+    starts: list[int] = []
+    ends: list[int] | None = None
+    repeat: list[bool] | None = None
+    if any(p.ends is not None for p in parts):
+        ends, repeat = [], []
+    offset = 0
+    for p in parts:
+        starts += [s + offset for s in p.starts]
+        if ends is not None and repeat is not None:
+            if p.ends is None or p.repeat is None:
+                ends += [s + offset + 1 for s in p.starts]
+                repeat += [False] * len(p.starts)
+            else:
+                ends += [e + offset for e in p.ends]
+                repeat += p.repeat
+        offset += len(p.source) + 1
+    source = "\n".join(p.source for p in parts)
+    return Normalized(source, "".join(p.text for p in parts), "".join(p.y for p in parts),
+                      starts, ends, repeat, Gaps(source, starts, ends))
 
 
 def _starts_slow(source: str) -> list[int]:

@@ -140,7 +140,8 @@ def _start(recipe: IngestRecipe, stopping: Event) -> None:
 
     settings = recipe.settings
     router = load_alerting(settings, config_path=recipe.config_path).router
-    engine = make_engine(settings.database_url)
+    # Crawled data can be crawled again: commits need not wait for the disk.
+    engine = make_engine(settings.database_url, relaxed_commits=True)
     evidence = EvidenceStore(settings.evidence_dir)
     store: Store
     if recipe.resilient:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import os
 import re
@@ -29,6 +30,8 @@ def _syncfs() -> Callable[[int], int] | None:
 
 _SYNCFS = _syncfs()
 SYNCFS_FROM = 4  # files; fewer are fsynced one by one
+# Unnamed files (open with O_TMPFILE, then link) exist on Linux.
+_TMPFILE = sys.platform.startswith("linux") and hasattr(os, "O_TMPFILE")
 
 
 class EvidenceStore:
@@ -52,8 +55,44 @@ class EvidenceStore:
         if final.parent not in self._folders:
             final.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(final.parent)
-        # Temp file in the same folder so os.replace is an atomic rename: readers see
-        # the whole file or none, and two writers of the same bytes both succeed.
+        if not (_TMPFILE and self._link_unnamed(final, data, sync=sync)):
+            self._rename_temp(final, data, sync=sync)
+        return sha256, final
+
+    @staticmethod
+    def _link_unnamed(final: Path, data: bytes, *, sync: bool) -> bool:
+        """Linux: write an unnamed file in the folder (O_TMPFILE) and give it its name once
+        complete, so readers see the whole file or none; False where the filesystem has no
+        unnamed files. One folder entry per file, and no temp file to clean up."""
+        try:
+            fd = os.open(final.parent, os.O_TMPFILE | os.O_WRONLY, 0o444)
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                return False
+            raise
+        try:
+            with os.fdopen(fd, "wb", closefd=False) as unnamed:
+                unnamed.write(data)
+                unnamed.flush()
+                if sync:
+                    os.fsync(fd)
+            folder = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N: Python's os.link uses it
+                # when given a folder descriptor.
+                os.link(f"/proc/self/fd/{fd}", final.name, dst_dir_fd=folder)
+            except FileExistsError:
+                pass  # a concurrent writer stored the same bytes
+            finally:
+                os.close(folder)
+        finally:
+            os.close(fd)
+        return True
+
+    @staticmethod
+    def _rename_temp(final: Path, data: bytes, *, sync: bool) -> None:
+        """Elsewhere: a temp file in the same folder, renamed atomically when complete
+        (two writers of the same bytes both succeed)."""
         fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as tmp:
@@ -66,7 +105,6 @@ class EvidenceStore:
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
-        return sha256, final
 
     def sync(self, paths: Sequence[Path]) -> None:
         """Make files written with ``put(sync=False)`` durable, with their folder entries:
@@ -77,8 +115,8 @@ class EvidenceStore:
             fd = os.open(self.root, os.O_RDONLY)
             try:
                 if _SYNCFS(fd) != 0:
-                    errno = ctypes.get_errno()
-                    raise OSError(errno, f"syncfs {self.root}: {os.strerror(errno)}")
+                    code = ctypes.get_errno()
+                    raise OSError(code, f"syncfs {self.root}: {os.strerror(code)}")
             finally:
                 os.close(fd)
             return

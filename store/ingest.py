@@ -5,26 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from jingwang.records import Capture, Finding, Listing
+from store.db import Ids
 from store.enums import CLOSED_LEAD_STATUSES, EvidenceKind, OutboxStatus
 from store.evidence import EvidenceStore
 from store.models import (
     KEY_LENGTH,
     AuditEvent,
-    Evidence,
-    FindingRow,
     Lead,
     LeadListing,
     ListingVersion,
-    Outbox,
     Seller,
 )
 from store.models import Listing as ListingRow
@@ -64,42 +62,96 @@ def by_platform(keys: Iterable[tuple[str, str]]) -> list[tuple[str, list[str]]]:
     return [(platform, sorted(grouped[platform])) for platform in sorted(grouped)]
 
 
-def upsert_sellers(session: Session, listings: Sequence[Listing], *, now: datetime,
-                   created: set[int] | None = None) -> dict[tuple[str, str], Seller]:
+SELLERS = cast(Table, Seller.__table__)
+LISTINGS = cast(Table, ListingRow.__table__)
+SELLER_FIELDS = ("shop_id", "name", "credit_code", "license_text", "shop_url")
+
+
+@dataclass(slots=True)
+class SellerState:
+    """A seller as one ingest transaction reads and writes it: plain data, written back
+    with Core statements (the ORM's unit of work costs more than the rest of a batch)."""
+
+    id: int
+    platform: str
+    shop_key: str
+    shop_id: str | None
+    name: str
+    credit_code: str | None
+    license_text: str | None
+    shop_url: str | None
+
+
+@dataclass(slots=True)
+class ListingState:
+    """A listing row as one ingest transaction reads and writes it (see SellerState)."""
+
+    id: int
+    platform: str
+    platform_listing_id: str
+    url: str | None
+    seller_id: int
+    content_hash: str | None
+    current_version_id: int | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    removed_at: datetime | None
+
+
+def _values(state: SellerState | ListingState) -> dict[str, Any]:
+    """A state's fields as column values (``dataclasses.asdict`` deep-copies each one)."""
+    return {f.name: getattr(state, f.name) for f in fields(state)}
+
+
+_LISTING_UPDATES = ("last_seen_at", "removed_at", "seller_id", "url", "content_hash",
+                    "current_version_id")
+
+
+def upsert_sellers(session: Session, ids: Ids, listings: Sequence[Listing], *,
+                   now: datetime, created: set[int] | None = None
+                   ) -> dict[tuple[str, str], SellerState]:
     """The sellers of ``listings`` by (platform, shop key), created or updated: one query
-    for the ones already stored, one flush for the new ones (their ids go to ``created``)."""
-    sellers: dict[tuple[str, str], Seller] = {}
+    for the ones already stored, one insert for the new ones (their ids go to
+    ``created``), one executemany for the changed ones."""
+    sellers: dict[tuple[str, str], SellerState] = {}
     for platform, keys in by_platform(map(seller_key, listings)):
-        for stored in session.scalars(select(Seller).where(
-                Seller.platform == platform, Seller.shop_key.in_(keys))):
+        for row in session.execute(
+                select(SELLERS.c.id, SELLERS.c.platform, SELLERS.c.shop_key,
+                       *(SELLERS.c[name] for name in SELLER_FIELDS))
+                .where(SELLERS.c.platform == platform, SELLERS.c.shop_key.in_(keys))):
+            stored = SellerState(*row)
             sellers[(platform, stored.shop_key)] = stored
-    added: list[Seller] = []
+    missing = {key for key in map(seller_key, listings) if key not in sellers}
+    new_ids = iter(ids.take(Seller, len(missing)))
+    added: dict[int, SellerState] = {}
+    changed: dict[int, SellerState] = {}
     for listing in listings:
         key = seller_key(listing)
         shown = listing.seller
-        row = sellers.get(key)
-        if row is None:
-            row = sellers[key] = Seller(
-                platform=listing.platform, shop_key=key[1], shop_id=shown.shop_id,
-                name=shown.name, credit_code=shown.credit_code,
-                license_text=shown.license_text, shop_url=shown.shop_url,
-                created_at=now, updated_at=now)
-            session.add(row)
-            added.append(row)
+        state = sellers.get(key)
+        if state is None:
+            seller_id = next(new_ids)
+            state = sellers[key] = added[seller_id] = SellerState(
+                seller_id, listing.platform, key[1], shown.shop_id, shown.name,
+                shown.credit_code, shown.license_text, shown.shop_url)
             continue
         # The newest page wins, but a page that omits a field does not erase it.
-        changed = False
-        for attr in ("shop_id", "name", "credit_code", "license_text", "shop_url"):
-            value = getattr(shown, attr)
-            if value and getattr(row, attr) != value:
-                setattr(row, attr, value)
-                changed = True
-        if changed:
-            row.updated_at = now
-    if added:
-        session.flush()
-        if created is not None:
-            created.update(row.id for row in added)
+        for name in SELLER_FIELDS:
+            value = getattr(shown, name)
+            if value and getattr(state, name) != value:
+                setattr(state, name, value)
+                if state.id not in added:
+                    changed[state.id] = state
+    insert_rows(session, Seller, [{**_values(state), "created_at": now, "updated_at": now}
+                                  for state in added.values()])
+    if changed:
+        session.execute(
+            update(SELLERS).where(SELLERS.c.id == bindparam("b_id")),
+            [{"b_id": state.id, "updated_at": now,
+              **{name: getattr(state, name) for name in SELLER_FIELDS}}
+             for state in changed.values()])
+    if created is not None:
+        created.update(added)
     return sellers
 
 
@@ -108,32 +160,68 @@ def listing_key(listing: Listing) -> tuple[str, str]:
 
 
 def lock_listings(session: Session,
-                  listings: Sequence[Listing]) -> dict[tuple[str, str], ListingRow]:
+                  listings: Sequence[Listing]) -> dict[tuple[str, str], ListingState]:
     """The stored rows of ``listings``, locked until commit so concurrent ingests of a
     listing take turns; always locked in id order, so two batches cannot deadlock."""
-    rows: dict[tuple[str, str], ListingRow] = {}
+    rows: dict[tuple[str, str], ListingState] = {}
+    columns = [LISTINGS.c[f.name] for f in fields(ListingState)]
     for platform, keys in by_platform(map(listing_key, listings)):
-        for row in session.scalars(
-                select(ListingRow)
-                .where(ListingRow.platform == platform,
-                       ListingRow.platform_listing_id.in_(keys))
-                .order_by(ListingRow.id).with_for_update()):
-            rows[(platform, row.platform_listing_id)] = row
+        for row in session.execute(
+                select(*columns)
+                .where(LISTINGS.c.platform == platform,
+                       LISTINGS.c.platform_listing_id.in_(keys))
+                .order_by(LISTINGS.c.id).with_for_update()):
+            state = ListingState(*row)
+            rows[(platform, state.platform_listing_id)] = state
     return rows
 
 
-def stored_hashes(session: Session, listings: Sequence[Listing]) -> dict[tuple[str, str], str]:
-    """The content hash stored for each of ``listings`` that has a current version."""
-    hashes: dict[tuple[str, str], str] = {}
+def insert_listings(session: Session, rows: Iterable[ListingState]) -> None:
+    insert_rows(session, ListingRow, [_values(row) for row in rows])
+
+
+def update_listings(session: Session, rows: Iterable[ListingState],
+                    names: Sequence[str] = _LISTING_UPDATES) -> None:
+    """Write ``names`` of every row back, in one executemany."""
+    values = [{"b_id": row.id, **{name: getattr(row, name) for name in names}}
+              for row in rows]
+    if values:
+        session.execute(update(LISTINGS).where(LISTINGS.c.id == bindparam("b_id")), values)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredListing:
+    """What the look ahead of a batch needs to know about a stored listing."""
+
+    content_hash: str | None  # of its current version (None: no version yet)
+    in_lead: bool  # filed under a lead (of any status) at some time
+
+
+def stored_listings(session: Session,
+                    listings: Sequence[Listing]) -> dict[tuple[str, str], StoredListing]:
+    """The stored state of each of ``listings`` that has a row."""
+    in_lead = (select(LeadListing.listing_id).where(LeadListing.listing_id == ListingRow.id)
+               .exists())
+    state: dict[tuple[str, str], StoredListing] = {}
     for platform, keys in by_platform(map(listing_key, listings)):
-        for key, content_hash in session.execute(
-                select(ListingRow.platform_listing_id, ListingRow.content_hash)
+        for key, content_hash, version_id, filed in session.execute(
+                select(ListingRow.platform_listing_id, ListingRow.content_hash,
+                       ListingRow.current_version_id, in_lead)
                 .where(ListingRow.platform == platform,
-                       ListingRow.platform_listing_id.in_(keys),
-                       ListingRow.current_version_id.is_not(None))):
-            if content_hash:
-                hashes[(platform, key)] = content_hash
-    return hashes
+                       ListingRow.platform_listing_id.in_(keys))):
+            state[(platform, key)] = StoredListing(
+                content_hash if version_id is not None and content_hash else None,
+                bool(filed))
+    return state
+
+
+def listings_in_leads(session: Session, listing_ids: Iterable[int]) -> set[int]:
+    """Which of ``listing_ids`` are filed under a lead (of any status)."""
+    ids = sorted(set(listing_ids))
+    if not ids:
+        return set()
+    return set(session.scalars(select(LeadListing.listing_id)
+                               .where(LeadListing.listing_id.in_(ids)).distinct()))
 
 
 def version_row(*, listing_id: int, listing: Listing, content_hash: str,
@@ -145,13 +233,13 @@ def version_row(*, listing_id: int, listing: Listing, content_hash: str,
             "run_id": run_id}
 
 
-def insert_versions(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert version rows in one statement; their ids, in the order of ``rows``."""
-    if not rows:
-        return []
-    return list(session.scalars(
-        insert(ListingVersion).returning(ListingVersion.id, sort_by_parameter_order=True),
-        list(rows)))
+def insert_versions(session: Session, ids: Ids, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert version rows in one executemany; their ids, in the order of ``rows``."""
+    version_ids = ids.take(ListingVersion, len(rows))
+    if rows:
+        insert_rows(session, ListingVersion, [
+            {**row, "id": version_id} for row, version_id in zip(rows, version_ids, strict=True)])
+    return version_ids
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:
@@ -193,39 +281,52 @@ def capture_record(capture: Capture, listing: Listing, *, html_sha256: str,
     return text.encode("utf-8")
 
 
-def store_evidence(files: EvidenceStore, *, version_id: int, capture: Capture,
-                   listing: Listing, source: str,
-                   rows: list[dict[str, Any]]) -> list[Path]:
-    """Write the evidence files of a version and add their rows to ``rows`` — files
-    first: a row never names a file that is missing.
+@dataclass(frozen=True, slots=True)
+class EvidenceFiles:
+    """The evidence files of one captured version: written (not yet synced) before the
+    transaction that names them in rows."""
 
-    The files are not synced yet: the caller passes the returned paths to
-    ``EvidenceStore.sync`` before it commits the rows."""
+    files: tuple[tuple[EvidenceKind, str, int, str], ...]  # kind, SHA-256, size, type
+    paths: tuple[Path, ...]
+
+
+def write_evidence(files: EvidenceStore, *, capture: Capture, listing: Listing,
+                   source: str) -> EvidenceFiles:
+    """Write the raw HTML, the screenshot if there is one, and the capture record.
+
+    The files are not synced: pass their paths to ``EvidenceStore.sync`` before rows
+    naming them commit. Files come first, so a row never names a missing file; a file no
+    row names (its transaction failed) is harmless, and storing it again is a no-op."""
     html_sha, html_path = files.put(capture.body, sync=False)
-    written = [html_path]
+    paths = [html_path]
     shot_sha = None
     if capture.screenshot:
         shot_sha, shot_path = files.put(capture.screenshot, sync=False)
-        written.append(shot_path)
+        paths.append(shot_path)
     record = capture_record(capture, listing, html_sha256=html_sha,
                             screenshot_sha256=shot_sha, source=source)
     record_sha, record_path = files.put(record, sync=False)
-    written.append(record_path)
+    paths.append(record_path)
     html_type = _header(capture.headers, "content-type") or "text/html"
-    items: list[tuple[EvidenceKind, str, int, str]] = [
+    written: list[tuple[EvidenceKind, str, int, str]] = [
         (EvidenceKind.HTML, html_sha, len(capture.body), html_type[:KEY_LENGTH]),
         (EvidenceKind.CAPTURE_RECORD, record_sha, len(record), "application/json"),
     ]
     if capture.screenshot and shot_sha:
-        items.append((EvidenceKind.SCREENSHOT, shot_sha, len(capture.screenshot),
-                      _image_type(capture.screenshot)))
-    rows.extend({"version_id": version_id, "kind": kind, "sha256": sha256, "size": size,
-                 "content_type": content_type, "url": capture.url,
-                 "final_url": capture.final_url, "http_status": capture.status,
-                 "fetched_at": capture.fetched_at, "tool": capture.tool,
-                 "path": files.relative_path(sha256)}
-                for kind, sha256, size, content_type in items)
-    return written
+        written.append((EvidenceKind.SCREENSHOT, shot_sha, len(capture.screenshot),
+                        _image_type(capture.screenshot)))
+    return EvidenceFiles(tuple(written), tuple(paths))
+
+
+def evidence_rows(files: EvidenceStore, *, version_id: int, capture: Capture,
+                  written: EvidenceFiles) -> list[dict[str, Any]]:
+    """The evidence rows of a version's files."""
+    return [{"version_id": version_id, "kind": kind, "sha256": sha256, "size": size,
+             "content_type": content_type, "url": capture.url,
+             "final_url": capture.final_url, "http_status": capture.status,
+             "fetched_at": capture.fetched_at, "tool": capture.tool,
+             "path": files.relative_path(sha256)}
+            for kind, sha256, size, content_type in written.files]
 
 
 def finding_rows(version_id: int, findings: Sequence[Finding]) -> list[dict[str, Any]]:
@@ -236,19 +337,12 @@ def finding_rows(version_id: int, findings: Sequence[Finding]) -> list[dict[str,
              "detail": dict(f.detail)} for f in findings]
 
 
-def insert_rows(session: Session, model: type[Evidence] | type[FindingRow],
+def insert_rows(session: Session, model: type[DeclarativeBase],
                 rows: Sequence[dict[str, Any]]) -> None:
-    """One multi-row INSERT (SQLAlchemy's ORM bulk insert) for many rows of ``model``."""
+    """One executemany of a Core INSERT for many rows of ``model`` (every row with the
+    same keys): no ORM objects, no ids fetched back."""
     if rows:
-        session.execute(insert(model), list(rows))
-
-
-def open_lead_of(session: Session, seller_id: int, *, lock: bool = False) -> Lead | None:
-    query = select(Lead).where(Lead.seller_id == seller_id,
-                               Lead.status.not_in(CLOSED_LEAD_STATUSES))
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+        session.execute(cast(Table, model.__table__).insert(), list(rows))
 
 
 def open_leads_of_listings(session: Session, listing_ids: Iterable[int]) -> dict[int, int]:
@@ -263,7 +357,8 @@ def open_leads_of_listings(session: Session, listing_ids: Iterable[int]) -> dict
         .group_by(LeadListing.listing_id))}
 
 
-def lead_payload(*, lead: Lead, seller: Seller, listing_row: ListingRow, listing: Listing,
+def lead_payload(*, lead: Lead, seller: SellerState, listing_row: ListingState,
+                 listing: Listing,
                  findings: Sequence[Finding]) -> dict[str, Any]:
     """The alert payload of a new lead: plain JSON data, no ORM objects."""
     return {
@@ -287,15 +382,14 @@ def lead_payload(*, lead: Lead, seller: Seller, listing_row: ListingRow, listing
     }
 
 
-def enqueue(session: Session, *, lead_id: int, event: str, channels: Sequence[str],
-            payload: dict[str, Any], now: datetime) -> None:
+def outbox_rows(*, lead_id: int, event: str, channels: Sequence[str],
+                payload: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
     """One outbox row per channel; the idempotency key makes a second enqueue impossible."""
-    for channel in dict.fromkeys(channels):
-        session.add(Outbox(
-            lead_id=lead_id, channel=channel,
-            idempotency_key=bounded_key(f"lead:{lead_id}:{event}:{channel}"),
-            payload=payload, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
-            created_at=now))
+    return [{"lead_id": lead_id, "channel": channel,
+             "idempotency_key": bounded_key(f"lead:{lead_id}:{event}:{channel}"),
+             "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0,
+             "next_attempt_at": now, "created_at": now}
+            for channel in dict.fromkeys(channels)]
 
 
 def audit(session: Session, *, at: datetime, actor: str, action: str, object_type: str,

@@ -6,13 +6,15 @@ Runs inside the caller's transaction (an ingest or a transition).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -21,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from jingwang.records import Listing
 from store.alerting import LeadLabels
-from store.db import Transactions
+from store.db import Ids, Transactions
 from store.enums import CLOSED_LEAD_STATUSES, LeadStatus
-from store.ingest import SYSTEM_ACTOR, audit, open_lead_of
+from store.ingest import SYSTEM_ACTOR, ListingState, SellerState, insert_rows
 from store.models import (
+    AuditEvent,
     CrawlRun,
     FindingRow,
     Lead,
@@ -133,23 +136,8 @@ def same_seller(a: SellerKey, b: SellerKey) -> tuple[str, float] | None:
     return ("name", similarity) if similarity >= NAME_THRESHOLD else None
 
 
-def _key(seller: Seller) -> SellerKey:
+def _key(seller: SellerState) -> SellerKey:
     return SellerKey(seller.id, seller.platform, seller.name, seller.credit_code)
-
-
-def open_lead_for_seller(session: Session, seller_id: int, *, lock: bool = False
-                         ) -> Lead | None:
-    """The open lead that holds the seller: as its own seller, or joined into another."""
-    lead = open_lead_of(session, seller_id, lock=lock)
-    if lead is not None:
-        return lead
-    query = (select(Lead).join(LeadSeller, LeadSeller.lead_id == Lead.id)
-             .where(LeadSeller.seller_id == seller_id,
-                    Lead.status.not_in(CLOSED_LEAD_STATUSES))
-             .order_by(Lead.id.desc()).limit(1))
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).first()
 
 
 def lead_sellers(session: Session, lead: Lead) -> list[Seller]:
@@ -161,45 +149,76 @@ def lead_sellers(session: Session, lead: Lead) -> list[Seller]:
     return ([own] if own is not None else []) + list(joined)
 
 
-def find_joinable_lead(session: Session, seller: Seller) -> tuple[int, str, float] | None:
-    """An open lead of a seller on another platform that is this seller: (lead id, how,
-    similarity). Credit codes are tried before names."""
-    columns = (Lead.id.label("lead_id"), Seller.id.label("seller_id"), Seller.platform,
-               Seller.name, Seller.credit_code)
-    open_elsewhere = (Lead.status.not_in(CLOSED_LEAD_STATUSES),
-                      Seller.platform != seller.platform)
-    # Leads by their own seller first, then by the sellers joined into them, each in
-    # lead order; one query.
-    own = select(*columns, literal(0).label("joined")).join(
-        Seller, Seller.id == Lead.seller_id).where(*open_elsewhere)
-    joined = select(*columns, literal(1).label("joined")).join(
-        LeadSeller, LeadSeller.lead_id == Lead.id).join(
-        Seller, Seller.id == LeadSeller.seller_id).where(*open_elsewhere)
-    both = union_all(own, joined).subquery()
-    candidates: list[tuple[int, SellerKey]] = [
-        (lead_id, SellerKey(sid, platform, name, code))
-        for lead_id, sid, platform, name, code, _ in session.execute(
-            select(both).order_by(both.c.joined, both.c.lead_id))]
-    if not candidates:
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A seller of an open lead, as a seller from another platform may be matched to it."""
+
+    lead_id: int
+    seller: SellerKey
+    code: str | None  # credit code as compared
+    core: str  # name core
+
+
+def _candidate(lead_id: int, seller: SellerKey) -> _Candidate:
+    return _Candidate(lead_id, seller, credit_code(seller.credit_code),
+                      normalize_name(seller.name))
+
+
+class Candidates:
+    """The sellers of every open lead: the leads' own sellers, then the sellers joined
+    into them, each in lead order. Loaded once per ingest transaction and kept up to date
+    as it opens leads and joins sellers."""
+
+    def __init__(self, session: Session) -> None:
+        columns = (Lead.id.label("lead_id"), Seller.id.label("seller_id"), Seller.platform,
+                   Seller.name, Seller.credit_code)
+        is_open = Lead.status.not_in(CLOSED_LEAD_STATUSES)
+        own = select(*columns, literal(0).label("joined")).join(
+            Seller, Seller.id == Lead.seller_id).where(is_open)
+        joined = select(*columns, literal(1).label("joined")).join(
+            LeadSeller, LeadSeller.lead_id == Lead.id).join(
+            Seller, Seller.id == LeadSeller.seller_id).where(is_open)
+        both = union_all(own, joined).subquery()
+        self.own: list[_Candidate] = []
+        self.joined: list[_Candidate] = []
+        for lead_id, sid, platform, name, code, is_joined in session.execute(
+                select(both).order_by(both.c.joined, both.c.lead_id)):
+            (self.joined if is_joined else self.own).append(
+                _candidate(lead_id, SellerKey(sid, platform, name, code)))
+
+    def opened(self, lead_id: int, seller: SellerState) -> None:
+        """A lead this transaction opened (the newest lead: last of the own sellers)."""
+        self.own.append(_candidate(lead_id, _key(seller)))
+
+    def joined_into(self, lead_id: int, seller: SellerState) -> None:
+        """A seller this transaction joined into a lead (after the lead's other ones)."""
+        at = bisect.bisect_right([c.lead_id for c in self.joined], lead_id)
+        self.joined.insert(at, _candidate(lead_id, _key(seller)))
+
+    def find(self, seller: SellerState) -> tuple[int, str, float] | None:
+        """An open lead of a seller on another platform that is this seller: (lead id,
+        how, similarity). Credit codes are tried before names."""
+        candidates = [c for c in (*self.own, *self.joined)
+                      if c.seller.platform != seller.platform]
+        if not candidates:
+            return None
+        code = credit_code(seller.credit_code)
+        if code:
+            for candidate in candidates:
+                if candidate.code == code:
+                    return candidate.lead_id, "credit_code", 100.0
+        core = normalize_name(seller.name)
+        if not core:
+            return None
+        # A cheap first pass over every candidate's core, then the full rule on the best.
+        me = _key(seller)
+        for _, _score, index in process.extract(core, [c.core for c in candidates],
+                                               scorer=fuzz.ratio,
+                                               score_cutoff=NAME_THRESHOLD, limit=5):
+            match = same_seller(me, candidates[index].seller)
+            if match is not None:
+                return candidates[index].lead_id, match[0], match[1]
         return None
-    me = _key(seller)
-    code = credit_code(seller.credit_code)
-    if code:
-        for lead_id, other in candidates:
-            if credit_code(other.credit_code) == code:
-                return lead_id, "credit_code", 100.0
-    core = normalize_name(seller.name)
-    if not core:
-        return None
-    # A cheap first pass over every candidate's core, then the full rule on the best.
-    cores = [normalize_name(other.name) for _, other in candidates]
-    for _, _score, index in process.extract(core, cores, scorer=fuzz.ratio,
-                                           score_cutoff=NAME_THRESHOLD, limit=5):
-        lead_id, other = candidates[index]
-        match = same_seller(me, other)
-        if match is not None:
-            return lead_id, match[0], match[1]
-    return None
 
 
 # -- listings -----------------------------------------------------------------------
@@ -215,44 +234,113 @@ def _fingerprint(text: str) -> str:
 
 @dataclass
 class Filing:
-    """What one ingest transaction knows about leads, so that each lookup runs once
-    however many listings of the batch it files."""
+    """What one ingest transaction knows about leads, so that it files a batch with a
+    few queries however many listings the batch has. :meth:`prefetch` loads what the
+    batch's sellers and listings already have; :func:`attach` keeps it up to date; the
+    rows it adds are written together by :meth:`flush`."""
 
-    known: dict[int, Lead] = field(default_factory=dict)  # seller id → its open lead
+    ids: Ids
     new_sellers: set[int] = field(default_factory=set)  # inserted by this transaction
     new_listings: set[int] = field(default_factory=set)  # inserted by this transaction
+    known: dict[int, Lead] = field(default_factory=dict)  # seller id → its open lead
+    leadless: set[int] = field(default_factory=set)  # sellers known to have no open lead
+    checked: set[int] = field(default_factory=set)  # listings whose rows below are loaded
+    listed: set[tuple[int, int]] = field(default_factory=set)  # (lead, listing) rows
+    grouped: set[tuple[int, int]] = field(default_factory=set)  # (lead, listing) groups
     filed: set[tuple[int, int]] = field(default_factory=set)  # (lead, listing) filed here
     # lead id → its representatives: (listing id, fingerprint, text)
     reps: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
+    candidates: Candidates | None = None  # loaded when a seller without a lead needs them
+    opened: dict[int, Lead] = field(default_factory=dict)  # opened here, not yet flushed
+    # rows attach adds, inserted together by flush (lead_listing, lead_listing_group,
+    # lead_seller, audit_event)
+    rows: dict[type[Any], list[dict[str, Any]]] = field(default_factory=dict)
 
+    def prefetch(self, session: Session, seller_ids: Iterable[int],
+                 listing_ids: Iterable[int]) -> None:
+        """The open leads of the batch's stored sellers (locked), and the leads and
+        groups its stored listings are filed in."""
+        stored = sorted(set(seller_ids) - self.new_sellers - self.known.keys()
+                        - self.leadless)
+        if stored:
+            for lead in session.scalars(
+                    select(Lead).where(Lead.seller_id.in_(stored),
+                                       Lead.status.not_in(CLOSED_LEAD_STATUSES))
+                    .order_by(Lead.id).with_for_update()):
+                self.known[lead.seller_id] = lead
+            rest = [i for i in stored if i not in self.known]
+            if rest:
+                for seller_id, lead in session.execute(
+                        select(LeadSeller.seller_id, Lead)
+                        .join(Lead, LeadSeller.lead_id == Lead.id)
+                        .where(LeadSeller.seller_id.in_(rest),
+                               Lead.status.not_in(CLOSED_LEAD_STATUSES))
+                        .order_by(Lead.id.desc()).with_for_update()):
+                    self.known.setdefault(seller_id, lead)  # the newest lead
+            self.leadless.update(i for i in stored if i not in self.known)
+            self.representatives(session, (lead.id for lead in self.known.values()))
+        listings = sorted(set(listing_ids) - self.new_listings - self.checked)
+        self.checked.update(listings)
+        if listings:
+            self.listed.update((lead_id, listing_id) for lead_id, listing_id in session.execute(
+                select(LeadListing.lead_id, LeadListing.listing_id)
+                .where(LeadListing.listing_id.in_(listings))))
+            self.grouped.update((lead_id, listing_id) for lead_id, listing_id in session.execute(
+                select(LeadListingGroup.lead_id, LeadListingGroup.listing_id)
+                .where(LeadListingGroup.listing_id.in_(listings))))
 
-def _representatives(session: Session, lead_id: int,
-                     filing: Filing) -> list[tuple[int, str, str]]:
-    if lead_id not in filing.reps:
-        filing.reps[lead_id] = [
-            (rep_id, fingerprint, listing_text(title, description))
-            for rep_id, fingerprint, title, description in session.execute(
-                select(LeadListingGroup.listing_id, LeadListingGroup.fingerprint,
-                       ListingVersion.title, ListingVersion.description)
+    def joinable(self, session: Session, seller: SellerState
+                 ) -> tuple[int, str, float] | None:
+        if self.candidates is None:
+            self.candidates = Candidates(session)
+        return self.candidates.find(seller)
+
+    def add(self, model: type[Any], **row: Any) -> None:
+        self.rows.setdefault(model, []).append(row)
+
+    def audit(self, *, at: datetime, action: str, lead_id: int,
+              detail: dict[str, Any]) -> None:
+        self.add(AuditEvent, at=at, actor=SYSTEM_ACTOR, action=action, object_type="lead",
+                 object_id=str(lead_id), detail=detail)
+
+    def flush(self, session: Session) -> None:
+        """Write what :func:`attach` added: the new leads, then the rows that name them."""
+        session.flush()
+        for model in (LeadSeller, LeadListing, LeadListingGroup, AuditEvent):
+            if self.rows.get(model):
+                insert_rows(session, model, self.rows.pop(model))
+
+    def representatives(self, session: Session, lead_ids: Iterable[int]) -> None:
+        """Load the representatives of leads stored before this transaction (one query
+        for all of them)."""
+        wanted = sorted(set(lead_ids) - self.reps.keys())
+        if not wanted:
+            return
+        for lead_id in wanted:
+            self.reps[lead_id] = []
+        for lead_id, rep_id, fingerprint, title, description in session.execute(
+                select(LeadListingGroup.lead_id, LeadListingGroup.listing_id,
+                       LeadListingGroup.fingerprint, ListingVersion.title,
+                       ListingVersion.description)
                 .join(ListingRow, ListingRow.id == LeadListingGroup.listing_id)
                 .join(ListingVersion, ListingVersion.id == ListingRow.current_version_id)
-                .where(LeadListingGroup.lead_id == lead_id,
+                .where(LeadListingGroup.lead_id.in_(wanted),
                        LeadListingGroup.listing_id == LeadListingGroup.representative_id)
-                .order_by(LeadListingGroup.listing_id))]
-    return filing.reps[lead_id]
+                .order_by(LeadListingGroup.lead_id, LeadListingGroup.listing_id)):
+            self.reps[lead_id].append((rep_id, fingerprint, listing_text(title, description)))
 
 
-def group_listing(session: Session, lead: Lead, listing_row: ListingRow, listing: Listing,
+def group_listing(session: Session, lead: Lead, listing_row: ListingState, listing: Listing,
                   filing: Filing) -> None:
     """File the listing under a representative of the lead: the first listing with the
     same or a nearly the same text, or itself. A listing filed before keeps its group
     (a representative's text follows its newest version)."""
     text = listing_text(listing.title, listing.description)
     fingerprint = _fingerprint(text)
-    reps = _representatives(session, lead.id, filing)
-    if (lead.id, listing_row.id) in filing.filed or (
-            listing_row.id not in filing.new_listings
-            and session.get(LeadListingGroup, (lead.id, listing_row.id)) is not None):
+    filing.representatives(session, [lead.id])
+    reps = filing.reps[lead.id]
+    key = (lead.id, listing_row.id)
+    if key in filing.filed or key in filing.grouped:
         for i, (rep_id, _, _) in enumerate(reps):
             if rep_id == listing_row.id:
                 reps[i] = (rep_id, fingerprint, text)
@@ -271,61 +359,71 @@ def group_listing(session: Session, lead: Lead, listing_row: ListingRow, listing
     else:
         reps.append((listing_row.id, fingerprint, text))
         reps.sort()
-    session.add(LeadListingGroup(lead_id=lead.id, listing_id=listing_row.id,
-                                 representative_id=representative, fingerprint=fingerprint,
-                                 similarity=similarity))
+    filing.add(LeadListingGroup, lead_id=lead.id, listing_id=listing_row.id,
+               representative_id=representative, fingerprint=fingerprint,
+               similarity=similarity)
 
 
 # -- the lead -----------------------------------------------------------------------
 
 
-def _new_lead(session: Session, seller: Seller, listing_row: ListingRow, now: datetime) -> Lead:
-    lead = Lead(seller_id=seller.id, status=LeadStatus.NEW, new_at=now, categories=[],
-                score=0.0, created_at=now, updated_at=now)
+def _new_lead(session: Session, filing: Filing, seller: SellerState, listing_row: ListingState,
+              now: datetime) -> Lead:
+    lead = Lead(id=filing.ids.take(Lead)[0], seller_id=seller.id,
+                status=LeadStatus.NEW, new_at=now, categories=[], score=0.0, created_at=now,
+                updated_at=now)
     session.add(lead)
-    session.flush()
-    audit(session, at=now, actor=SYSTEM_ACTOR, action="lead.created", object_type="lead",
-          object_id=lead.id, detail={"seller_id": seller.id, "listing_id": listing_row.id})
+    filing.opened[lead.id] = lead
+    filing.reps[lead.id] = []
+    filing.audit(at=now, action="lead.created", lead_id=lead.id,
+                 detail={"seller_id": seller.id, "listing_id": listing_row.id})
     return lead
 
 
-def attach(session: Session, filing: Filing, *, seller: Seller, listing_row: ListingRow,
+def _join(session: Session, filing: Filing, seller: SellerState, now: datetime) -> Lead | None:
+    """The open lead of the same seller on another platform, with this seller joined
+    into it; None if there is none."""
+    joinable = filing.joinable(session, seller)
+    if joinable is None:
+        return None
+    lead_id, how, similarity = joinable
+    lead = filing.opened.get(lead_id) or session.get(Lead, lead_id, with_for_update=True)
+    if lead is None or lead.status in CLOSED_LEAD_STATUSES:
+        return None
+    filing.add(LeadSeller, lead_id=lead.id, seller_id=seller.id, joined_by=how,
+               similarity=similarity, added_at=now)
+    filing.audit(at=now, action="lead.seller_joined", lead_id=lead.id,
+                 detail={"seller_id": seller.id, "platform": seller.platform,
+                         "joined_by": how, "similarity": similarity})
+    assert filing.candidates is not None
+    filing.candidates.joined_into(lead.id, seller)
+    return lead
+
+
+def attach(session: Session, filing: Filing, *, seller: SellerState, listing_row: ListingState,
            listing: Listing, now: datetime) -> tuple[Lead, bool]:
     """Get the seller's open lead — its own, or another platform's lead of the same
-    seller — or open one, and file the listing under it. The caller then refreshes the
-    lead (:func:`refresh`) once, after every listing of its batch is filed, with the
-    session flushed: rows added here are flushed only where a later lookup of the
-    same batch needs them (a new lead, a seller joined into a lead)."""
+    seller — or open one, and file the listing under it. The caller prefetches what
+    the batch's listings need (:meth:`Filing.prefetch`, else one listing at a time
+    here) before the batch's first attach, then flushes
+    (:meth:`Filing.flush`) and refreshes the leads (:func:`refresh`) after its last."""
+    filing.prefetch(session, [seller.id], [listing_row.id])  # a no-op once prefetched
     lead = filing.known.get(seller.id)
-    if lead is None and seller.id not in filing.new_sellers:
-        lead = open_lead_for_seller(session, seller.id, lock=True)
     created = False
     if lead is None:
-        joinable = find_joinable_lead(session, seller)
-        if joinable is not None:
-            lead_id, how, similarity = joinable
-            lead = session.get(Lead, lead_id, with_for_update=True)
-            if lead is not None and lead.status not in CLOSED_LEAD_STATUSES:
-                session.add(LeadSeller(lead_id=lead.id, seller_id=seller.id, joined_by=how,
-                                       similarity=similarity, added_at=now))
-                audit(session, at=now, actor=SYSTEM_ACTOR, action="lead.seller_joined",
-                      object_type="lead", object_id=lead.id,
-                      detail={"seller_id": seller.id, "platform": seller.platform,
-                              "joined_by": how, "similarity": similarity})
-                session.flush()  # the next find_joinable_lead of the batch sees the seller
-            else:
-                lead = None
+        lead = _join(session, filing, seller, now)
     if lead is None:
-        lead = _new_lead(session, seller, listing_row, now)
+        lead = _new_lead(session, filing, seller, listing_row, now)
+        if filing.candidates is not None:
+            filing.candidates.opened(lead.id, seller)
         created = True
     key = (lead.id, listing_row.id)
-    if key not in filing.filed and (
-            listing_row.id in filing.new_listings
-            or session.get(LeadListing, key) is None):
-        session.add(LeadListing(lead_id=lead.id, listing_id=listing_row.id, added_at=now))
+    if key not in filing.filed and key not in filing.listed:
+        filing.add(LeadListing, lead_id=lead.id, listing_id=listing_row.id, added_at=now)
     group_listing(session, lead, listing_row, listing, filing)
     filing.filed.add(key)
     filing.known[seller.id] = lead
+    filing.leadless.discard(seller.id)
     return lead, created
 
 
@@ -342,55 +440,108 @@ def _worst(severities: Iterable[str]) -> str:
     return max(ranked, key=SEVERITY_ORDER.index) if ranked else "low"
 
 
-def refresh(session: Session, lead: Lead, *, now: datetime, region: str | None = None) -> None:
-    """Categories, score and profile over every version of the lead's listings: a
-    violation a seller later edited away is still evidence of it."""
-    rows = session.execute(
-        select(ListingVersion.listing_id, ListingVersion.id, FindingRow.category,
-               FindingRow.severity, FindingRow.rule)
-        .join(FindingRow, FindingRow.version_id == ListingVersion.id)
-        .join(LeadListing, LeadListing.listing_id == ListingVersion.listing_id)
-        .where(LeadListing.lead_id == lead.id)).all()
-    worst: dict[int, float] = {}
-    flagged_versions: dict[int, set[int]] = defaultdict(set)
-    categories: set[str] = set()
-    rules: set[str] = set()
-    severities: list[str] = []
-    for listing_id, version_id, category, severity, rule in rows:
-        categories.add(category)
-        rules.add(rule)
-        severities.append(severity)
-        flagged_versions[listing_id].add(version_id)
-        worst[listing_id] = max(worst.get(listing_id, 0.0), SEVERITY_WEIGHTS.get(severity, 1.0))
-    version_ids = [v for versions in flagged_versions.values() for v in versions]
-    signals: dict[int, set[str]] = defaultdict(set)
-    if version_ids:
-        for listing_id, title, description, image_texts in session.execute(
-                select(ListingVersion.listing_id, ListingVersion.title,
-                       ListingVersion.description, ListingVersion.image_texts)
-                .where(ListingVersion.id.in_(version_ids))):
-            signals[listing_id] |= find_signals([title, description, *image_texts])
-    # The lead's listings with their platforms and representatives, in one query.
-    reps: dict[int, int] = {}
-    listing_ids: list[int] = []
-    listing_platforms: set[str] = set()
-    for listing_id, platform, rep in session.execute(
-            select(LeadListing.listing_id, ListingRow.platform,
+@dataclass
+class _LeadFacts:
+    """What a lead's refresh reads: its findings, listings and platforms."""
+
+    findings: list[tuple[int, int, str, str, str]] = field(default_factory=list)
+    listings: list[int] = field(default_factory=list)
+    platforms: set[str] = field(default_factory=set)
+    reps: dict[int, int] = field(default_factory=dict)  # listing id → representative
+
+
+def _lead_facts(session: Session, lead_ids: list[int]) -> dict[int, _LeadFacts]:
+    """The facts of every lead in ``lead_ids``, in four queries."""
+    facts = {lead_id: _LeadFacts() for lead_id in lead_ids}
+    for lead_id, listing_id, version_id, category, severity, rule in session.execute(
+            select(LeadListing.lead_id, ListingVersion.listing_id, ListingVersion.id,
+                   FindingRow.category, FindingRow.severity, FindingRow.rule)
+            .join(FindingRow, FindingRow.version_id == ListingVersion.id)
+            .join(LeadListing, LeadListing.listing_id == ListingVersion.listing_id)
+            .where(LeadListing.lead_id.in_(lead_ids))):
+        facts[lead_id].findings.append((listing_id, version_id, category, severity, rule))
+    # The leads' listings with their platforms and representatives.
+    for lead_id, listing_id, platform, rep in session.execute(
+            select(LeadListing.lead_id, LeadListing.listing_id, ListingRow.platform,
                    LeadListingGroup.representative_id)
             .join(ListingRow, ListingRow.id == LeadListing.listing_id)
             .outerjoin(LeadListingGroup,
                        (LeadListingGroup.lead_id == LeadListing.lead_id)
                        & (LeadListingGroup.listing_id == LeadListing.listing_id))
-            .where(LeadListing.lead_id == lead.id)):
-        listing_ids.append(listing_id)
-        listing_platforms.add(platform)
+            .where(LeadListing.lead_id.in_(lead_ids))):
+        lead = facts[lead_id]
+        lead.listings.append(listing_id)
+        lead.platforms.add(platform)
         if rep is not None:
-            reps[listing_id] = rep
+            lead.reps[listing_id] = rep
+    # The platforms of the leads' sellers: their own and the ones joined into them.
+    own = select(Lead.id, Seller.platform).join(Seller, Seller.id == Lead.seller_id).where(
+        Lead.id.in_(lead_ids))
+    joined = select(LeadSeller.lead_id, Seller.platform).join(
+        Seller, Seller.id == LeadSeller.seller_id).where(LeadSeller.lead_id.in_(lead_ids))
+    for lead_id, platform in session.execute(union_all(own, joined)):
+        facts[lead_id].platforms.add(platform)
+    return facts
+
+
+def _version_signals(session: Session, version_ids: set[int]) -> dict[int, frozenset[str]]:
+    """The priority signals in each version's title, description and picture texts."""
+    if not version_ids:
+        return {}
+    return {version_id: _signals(title, description, tuple(image_texts))
+            for version_id, title, description, image_texts in session.execute(
+                select(ListingVersion.id, ListingVersion.title, ListingVersion.description,
+                       ListingVersion.image_texts)
+                .where(ListingVersion.id.in_(sorted(version_ids))))}
+
+
+@lru_cache(maxsize=8192)
+def _signals(title: str, description: str, image_texts: tuple[str, ...]) -> frozenset[str]:
+    """A version's priority signals (versions never change; a lead's refresh reads the
+    same versions batch after batch)."""
+    return frozenset(find_signals([title, description, *image_texts]))
+
+
+def refresh(session: Session, leads: Sequence[Lead], *, now: datetime,
+            region: str | None = None) -> None:
+    """Categories, score and profile of each lead over every version of its listings:
+    a violation a seller later edited away is still evidence of it."""
+    if not leads:
+        return
+    lead_ids = sorted({lead.id for lead in leads})
+    facts = _lead_facts(session, lead_ids)
+    signals_of = _version_signals(
+        session, {version_id for f in facts.values() for _, version_id, *_ in f.findings})
+    profiles = {profile.lead_id: profile for profile in session.scalars(
+        select(LeadProfile).where(LeadProfile.lead_id.in_(lead_ids)))}
+    for lead in leads:
+        profile = profiles.get(lead.id)
+        if profile is None:
+            profile = profiles[lead.id] = LeadProfile(lead_id=lead.id, region=region)
+            session.add(profile)
+        _score(lead, profile, facts[lead.id], signals_of, now=now, region=region)
+
+
+def _score(lead: Lead, profile: LeadProfile, facts: _LeadFacts,
+           signals_of: dict[int, frozenset[str]], *, now: datetime, region: str | None) -> None:
+    worst: dict[int, float] = {}
+    signals: dict[int, set[str]] = defaultdict(set)
+    categories: set[str] = set()
+    rules: set[str] = set()
+    severities: list[str] = []
+    for listing_id, version_id, category, severity, rule in facts.findings:
+        categories.add(category)
+        rules.add(rule)
+        severities.append(severity)
+        signals[listing_id] |= signals_of[version_id]
+        worst[listing_id] = max(worst.get(listing_id, 0.0), SEVERITY_WEIGHTS.get(severity, 1.0))
+    reps = facts.reps
     group_score: dict[int, float] = {}
     for listing_id, weight in worst.items():
         value = weight * (1 + SIGNAL_BONUS * len(signals[listing_id]))
         rep = reps.get(listing_id, listing_id)
         group_score[rep] = max(group_score.get(rep, 0.0), value)
+    listing_ids = facts.listings
     groups = len({reps.get(i, i) for i in listing_ids})
     duplicates = min(DUPLICATE_BONUS_CAP, DUPLICATE_BONUS * max(0, len(listing_ids) - groups))
     breadth = BREADTH_BONUS * max(0, len(categories) - 2)
@@ -400,17 +551,12 @@ def refresh(session: Session, lead: Lead, *, now: datetime, region: str | None =
     lead.score = round(base + duplicates + breadth, 2)
     lead.updated_at = now
 
-    platforms = sorted({s.platform for s in lead_sellers(session, lead)} | listing_platforms)
-    profile = session.get(LeadProfile, lead.id)
-    if profile is None:
-        profile = LeadProfile(lead_id=lead.id, region=region)
-        session.add(profile)
-    elif region and not profile.region:
+    if region and not profile.region:
         profile.region = region
     profile.severity = _worst(severities)
     profile.signals = all_signals
     profile.rules = sorted(rules)
-    profile.platforms = platforms
+    profile.platforms = sorted(facts.platforms)
     profile.listing_count = len(listing_ids)
     profile.group_count = groups
     profile.score_detail = {"texts": round(base, 2), "duplicates": round(duplicates, 2),

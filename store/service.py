@@ -10,6 +10,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from jingwang.records import Capture, CrawledListing, Finding, Listing
 from store import ingest as steps
 from store import leads as lead_steps
 from store.alerting import Router, announce
-from store.db import SQLITE_BEGIN
+from store.db import SQLITE_BEGIN, Ids
 from store.enums import (
     CLOSED_LEAD_STATUSES,
     LEAD_TRANSITIONS,
@@ -94,6 +95,7 @@ class _Pending:
     lead_created: bool = False
     same_as: _Pending | None = None  # unchanged: the earlier item of the batch it repeats
     stored_version_id: int | None = None  # unchanged: the version stored before the batch
+    evidence: steps.EvidenceFiles | None = None  # written for the version it will store
 
     def version_id(self) -> int:
         """The version this item's content is stored as."""
@@ -174,6 +176,7 @@ class Store:
         self.router = router
         # SQLite: writers take the write lock at BEGIN and queue on busy_timeout.
         self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._sync_pool: ThreadPoolExecutor | None = None
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -269,14 +272,20 @@ class Store:
         """Record crawled listings in one transaction; one result per item, in order.
 
         Unchanged content only refreshes ``last_seen_at``; changed content gets a new
-        version, evidence files and rows, findings from ``detect``, and — if there are
-        findings — a place in the seller's open lead (or the lead of the same seller on
-        another platform). A new lead is announced in the same transaction: to the units
-        the router picks, or, without a router, once on each of ``channels``.
+        version, findings from ``detect``, and — if there are findings — a place in the
+        seller's open lead (or the lead of the same seller on another platform). A new
+        lead is announced in the same transaction: to the units the router picks, or,
+        without a router, once on each of ``channels``.
 
-        Detection runs before the write transaction, on the items whose content differs
-        from what is stored, so the write lock is held only for writing. A batch is all
-        or nothing: on an error nothing of it is stored.
+        Evidence files and rows (raw HTML, capture record, screenshot) are kept for a
+        flagged version and for every later version of a listing once it was flagged —
+        a clean later version shows what the seller changed. A listing never flagged
+        keeps its text in the database only.
+
+        Detection and evidence files are done before the write transaction, for the
+        items whose content differs from what is stored, so the write lock is held only
+        for writing. A batch is all or nothing: on an error nothing of it is stored
+        (files no row names may remain; storing them again is a no-op).
         """
         batch: list[_Pending] = []
         for item in items:
@@ -288,13 +297,35 @@ class Store:
         if not batch:
             return []
         with self._read() as session:
-            stored = steps.stored_hashes(session, [p.item.listing for p in batch])
+            stored = steps.stored_listings(session, [p.item.listing for p in batch])
+        written: list[Path] = []
+        flagged: set[tuple[str, str]] = set()  # listings flagged by an earlier item
         for pending in batch:
-            if stored.get(steps.listing_key(pending.item.listing)) != pending.content_hash:
+            key = steps.listing_key(pending.item.listing)
+            known = stored.get(key)
+            if (known.content_hash if known else None) != pending.content_hash:
                 pending.detect(detect)
-        return self._write_retrying(
-            lambda session: self._ingest_batch(session, run_id, batch, detect,
-                                               channels=channels))
+                if pending.findings or (known and known.in_lead) or key in flagged:
+                    written += self._write_evidence(pending)
+            if pending.findings:
+                flagged.add(key)
+        # The files are made durable while the transaction runs, and before it commits.
+        syncing = self._syncer().submit(self.evidence_store.sync, written) if written else None
+
+        def work(session: Session) -> list[IngestResult]:
+            results = self._ingest_batch(session, run_id, batch, detect, channels=channels)
+            if syncing is not None:
+                syncing.result()  # the files are durable before the rows naming them commit
+            return results
+
+        return self._write_retrying(work)
+
+    def _syncer(self) -> ThreadPoolExecutor:
+        """One thread that syncs evidence files (a sync waits for the disk, not the GIL)."""
+        if self._sync_pool is None:
+            self._sync_pool = ThreadPoolExecutor(max_workers=1,
+                                                 thread_name_prefix="evidence-sync")
+        return self._sync_pool
 
     def _ingest_batch(self, session: Session, run_id: int, batch: Sequence[_Pending],
                       detect: Callable[[Listing], Sequence[Finding]], *,
@@ -305,48 +336,57 @@ class Store:
             pending.same_as, pending.stored_version_id = None, None
         listings = [p.item.listing for p in batch]
         new_sellers: set[int] = set()
-        sellers = steps.upsert_sellers(session, listings, now=now, created=new_sellers)
-        rows, new_keys = self._listing_rows(session, batch, sellers)
-        changed = self._versions(session, run_id, batch, rows, sellers, detect)
-        filing = lead_steps.Filing(new_sellers=new_sellers,
+        ids = Ids(session)
+        sellers = steps.upsert_sellers(session, ids, listings, now=now, created=new_sellers)
+        rows, new_keys = self._listing_rows(session, ids, batch, sellers)
+        changed = self._versions(session, ids, run_id, batch, rows, sellers, detect)
+        filing = lead_steps.Filing(ids=ids, new_sellers=new_sellers,
                                    new_listings={rows[key].id for key in new_keys})
         self._file_leads(session, run_id, changed, sellers, filing, channels, now)
         return self._results(session, batch, rows, new_keys)
 
+    def _write_evidence(self, pending: _Pending) -> tuple[Path, ...]:
+        """Write the evidence files of the version ``pending`` will store (not synced)."""
+        pending.evidence = steps.write_evidence(
+            self.evidence_store, capture=pending.item.capture, listing=pending.item.listing,
+            source=pending.item.source)
+        return pending.evidence.paths
+
     @staticmethod
-    def _listing_rows(session: Session, batch: Sequence[_Pending],
-                      sellers: dict[tuple[str, str], Seller]
-                      ) -> tuple[dict[tuple[str, str], ListingRow], set[tuple[str, str]]]:
+    def _listing_rows(session: Session, ids: Ids, batch: Sequence[_Pending],
+                      sellers: dict[tuple[str, str], steps.SellerState]
+                      ) -> tuple[dict[tuple[str, str], steps.ListingState],
+                                 set[tuple[str, str]]]:
         """The batch's listing rows by key, locked, the missing ones inserted (their keys
         are the second value)."""
         rows = steps.lock_listings(session, [p.item.listing for p in batch])
-        new_keys: set[tuple[str, str]] = set()
+        missing: dict[tuple[str, str], _Pending] = {}
         for pending in batch:
+            missing.setdefault(steps.listing_key(pending.item.listing), pending)
+        for key in rows:
+            del missing[key]
+        for (key, pending), listing_id in zip(missing.items(),
+                                              ids.take(ListingRow, len(missing)), strict=True):
             listing = pending.item.listing
-            key = steps.listing_key(listing)
-            if key in rows:
-                continue
-            rows[key] = ListingRow(
-                platform=listing.platform, platform_listing_id=key[1],
+            rows[key] = steps.ListingState(
+                id=listing_id, platform=listing.platform, platform_listing_id=key[1],
                 url=listing.url or pending.item.capture.url,
-                seller_id=sellers[steps.seller_key(listing)].id,
-                first_seen_at=pending.seen, last_seen_at=pending.seen)
-            session.add(rows[key])
-            new_keys.add(key)
-        if new_keys:
-            session.flush()
-        return rows, new_keys
+                seller_id=sellers[steps.seller_key(listing)].id, content_hash=None,
+                current_version_id=None, first_seen_at=pending.seen,
+                last_seen_at=pending.seen, removed_at=None)
+        steps.insert_listings(session, (rows[key] for key in missing))
+        return rows, set(missing)
 
-    def _versions(self, session: Session, run_id: int, batch: Sequence[_Pending],
-                  rows: dict[tuple[str, str], ListingRow],
-                  sellers: dict[tuple[str, str], Seller],
+    def _versions(self, session: Session, ids: Ids, run_id: int, batch: Sequence[_Pending],
+                  rows: dict[tuple[str, str], steps.ListingState],
+                  sellers: dict[tuple[str, str], steps.SellerState],
                   detect: Callable[[Listing], Sequence[Finding]]
-                  ) -> list[tuple[_Pending, ListingRow]]:
+                  ) -> list[tuple[_Pending, steps.ListingState]]:
         """Mark every listing seen; write a version, its evidence and findings for each
         item whose content is new. An item whose content is what its listing holds (also
         when an earlier item of this batch just stored it) is unchanged. Returns the
         changed items with their listing rows, in batch order."""
-        changed: list[tuple[_Pending, ListingRow]] = []
+        changed: list[tuple[_Pending, steps.ListingState]] = []
         latest: dict[tuple[str, str], _Pending] = {}  # the item that wrote a key's version
         for pending in batch:
             listing = pending.item.listing
@@ -366,12 +406,15 @@ class Store:
             row.content_hash = pending.content_hash
             latest[key] = pending
             changed.append((pending, row))
-        session.flush()  # the listing rows' updates, before their versions are inserted
-        version_ids = steps.insert_versions(session, [
+        version_ids = steps.insert_versions(session, ids, [
             steps.version_row(listing_id=row.id, listing=pending.item.listing,
                               content_hash=pending.content_hash, captured_at=pending.seen,
                               run_id=run_id) for pending, row in changed])
         edits = Counter(row.id for _, row in changed)
+        in_leads = steps.listings_in_leads(
+            session, (row.id for pending, row in changed
+                      if pending.evidence is None and not pending.findings))
+        flagged: set[int] = set()  # listings flagged by an earlier item of the batch
         written: list[Path] = []
         evidence: list[dict[str, Any]] = []
         findings: list[dict[str, Any]] = []
@@ -379,32 +422,43 @@ class Store:
             pending.version = version_id
             if edits[row.id] == 1:  # else _file_leads moves it from version to version
                 row.current_version_id = version_id
-            written += steps.store_evidence(
-                self.evidence_store, version_id=version_id, capture=pending.item.capture,
-                listing=pending.item.listing, source=pending.item.source, rows=evidence)
+            if pending.evidence is None and (
+                    pending.findings or row.id in in_leads or row.id in flagged):
+                written += self._write_evidence(pending)  # the look ahead could not tell
+            if pending.evidence is not None:
+                evidence += steps.evidence_rows(self.evidence_store, version_id=version_id,
+                                                capture=pending.item.capture,
+                                                written=pending.evidence)
+            if pending.findings:
+                flagged.add(row.id)
             findings += steps.finding_rows(version_id, pending.findings or ())
         steps.insert_rows(session, Evidence, evidence)
         steps.insert_rows(session, FindingRow, findings)
+        steps.update_listings(session, rows.values())
         self.evidence_store.sync(written)  # the files are durable before their rows commit
-        session.flush()
         return changed
 
     def _file_leads(self, session: Session, run_id: int,
-                    changed: Sequence[tuple[_Pending, ListingRow]],
-                    sellers: dict[tuple[str, str], Seller], filing: lead_steps.Filing,
+                    changed: Sequence[tuple[_Pending, steps.ListingState]],
+                    sellers: dict[tuple[str, str], steps.SellerState],
+                    filing: lead_steps.Filing,
                     channels: Sequence[str], now: datetime) -> None:
         """File every flagged version under its seller's lead, then refresh each lead
         touched once, then announce the leads this batch opened (score and profile
         complete by then)."""
         touched: dict[int, Lead] = {}
-        opened: list[tuple[Lead, Seller, ListingRow, _Pending]] = []
-        edited_twice = {row.id for row, n in Counter(r for _, r in changed).items() if n > 1}
-        with session.no_autoflush:  # attach flushes what a later lookup must see
+        opened: list[tuple[Lead, steps.SellerState, steps.ListingState, _Pending]] = []
+        edited_twice = {i for i, n in Counter(row.id for _, row in changed).items() if n > 1}
+        flagged = [(pending, row) for pending, row in changed if pending.findings]
+        if flagged:
+            filing.prefetch(session, (sellers[steps.seller_key(p.item.listing)].id
+                                      for p, _ in flagged), (row.id for _, row in flagged))
+        with session.no_autoflush:  # filing writes its rows together, after the last
             for pending, row in changed:
                 if row.id in edited_twice:
                     # Grouping compares with the text the listing has at this item.
                     row.current_version_id = pending.version_id()
-                    session.flush()
+                    steps.update_listings(session, [row], ["current_version_id"])
                 if not pending.findings:
                     continue
                 listing = pending.item.listing
@@ -416,19 +470,21 @@ class Store:
                 if created:
                     opened.append((lead, seller, row, pending))
         if touched:
-            session.flush()  # what the refresh reads
+            filing.flush(session)  # what the refresh reads
             region = lead_steps.source_region(session, run_id)
             with session.no_autoflush:
-                for lead in touched.values():
-                    lead_steps.refresh(session, lead, now=now, region=region)
+                lead_steps.refresh(session, list(touched.values()), now=now, region=region)
             session.flush()
+        outbox: list[dict[str, Any]] = []
         for lead, seller, row, pending in opened:
-            self._announce_new_lead(session, lead, seller, row, pending, channels, now)
+            self._announce_new_lead(session, lead, seller, row, pending, channels, now,
+                                    outbox=outbox)
+        steps.insert_rows(session, Outbox, outbox)
         session.flush()
 
     @staticmethod
     def _results(session: Session, batch: Sequence[_Pending],
-                 rows: dict[tuple[str, str], ListingRow],
+                 rows: dict[tuple[str, str], steps.ListingState],
                  new_keys: set[tuple[str, str]]) -> list[IngestResult]:
         unflagged = [rows[steps.listing_key(p.item.listing)].id for p in batch
                      if p.lead_id is None]
@@ -453,17 +509,18 @@ class Store:
             reported.add(row.id)
         return results
 
-    def _announce_new_lead(self, session: Session, lead: Lead, seller: Seller,
-                           row: ListingRow, pending: _Pending, channels: Sequence[str],
-                           now: datetime) -> None:
+    def _announce_new_lead(self, session: Session, lead: Lead, seller: steps.SellerState,
+                           row: steps.ListingState, pending: _Pending, channels: Sequence[str],
+                           now: datetime, *, outbox: list[dict[str, Any]]) -> None:
         """Announce a lead this ingest opened: to the units the router picks, or, without
-        a router, once on each of ``channels``."""
+        a router, once on each of ``channels`` (rows added to ``outbox``, for the caller
+        to insert)."""
         payload = steps.lead_payload(lead=lead, seller=seller, listing_row=row,
                                      listing=pending.item.listing,
                                      findings=pending.findings or ())
         if self.router is None:
-            steps.enqueue(session, lead_id=lead.id, event=LEAD_CREATED, channels=channels,
-                          payload=payload, now=now)
+            outbox += steps.outbox_rows(lead_id=lead.id, event=LEAD_CREATED,
+                                        channels=channels, payload=payload, now=now)
             return
         labels = lead_steps.labels(session, lead, LEAD_CREATED)
         payload["signals"] = list(labels.signals)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from detectors.certs.identifiers import (
     IdKind,
@@ -32,10 +34,12 @@ from detectors.certs.signals import (
     find_signals,
     vocabulary,
 )
-from detectors.certs.textview import MappedText, folded, phrase_view
+from detectors.certs.textview import MappedText, PhraseView, folded, phrase_view, respellings
+from detectors.texts import texts_of
 from jingwang.records import Listing
 
 CREDIT_FIELD = "seller.credit_code"
+LICENCE_FIELD = "seller.license_text"
 _SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 _OFFER_SIGNALS = frozenset({Signal.OFFER, Signal.TESTING})
 _PROMISE_SIGNALS = frozenset({Signal.ISSUE, Signal.PASS, Signal.NO_AUDIT})
@@ -76,7 +80,38 @@ class Analysis:
     ids: list[LocatedId] = field(default_factory=list)
     uses: list[NumberUse] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
-    views: dict[str, MappedText] = field(default_factory=dict)  # folded views, by field
+    texts: dict[str, str] = field(default_factory=dict)  # the scanned fields, by name
+    # Phrase and folded views of the scanned fields, made when first asked for.
+    _phrases: dict[str, PhraseView] = field(default_factory=dict, repr=False)
+    _views: dict[str, MappedText] = field(default_factory=dict, repr=False)
+
+    def phrases(self, name: str) -> PhraseView:
+        """The phrase view of a scanned field."""
+        view = self._phrases.get(name)
+        if view is None:
+            view = self._phrases[name] = phrase_view(
+                self.texts[name], vocabulary(), texts_of(self.listing).normalized(name))
+        return view
+
+    def view(self, name: str) -> MappedText:
+        """The folded view of a scanned field, noise dropped.
+
+        Labels and names read as the phrases do (检ce机构, 亚环认zheng有限公司).
+        """
+        view = self._views.get(name)
+        if view is None:
+            text = self.texts[name]
+            if name == LICENCE_FIELD:
+                view = _licence_view(text)
+            else:
+                view = folded(text, drop_noise=True, respell=self.phrases(name).respellings)
+            self._views[name] = view
+        return view
+
+    @property
+    def views(self) -> dict[str, MappedText]:
+        """The folded views of every scanned field, by name."""
+        return {name: self.view(name) for name in self.texts}
 
     def signals(self, *kinds: Signal) -> list[Hit]:
         return [h for h in self.hits if h.signal in kinds]
@@ -138,44 +173,49 @@ def _named_before(view: MappedText, start: int) -> str | None:
     return names[-1] if names else None
 
 
+# The licence text comes with every listing of the shop: read once (a bounded cache).
+@lru_cache(maxsize=1024)
+def _licence_identifiers(text: str) -> tuple[IdMatch, ...]:
+    return tuple(find_identifiers(text))
+
+
+@lru_cache(maxsize=1024)
+def _licence_view(text: str) -> MappedText:
+    return folded(text, drop_noise=True, respell=respellings(text, vocabulary()))
+
+
 def _folded_start(view: MappedText, original_start: int) -> int:
-    for i, src in enumerate(view.origin):
-        if src >= original_start:
-            return i
-    return len(view.text)
+    return bisect_left(view.origin, original_start)  # origins never decrease
 
 
 def analyze(listing: Listing, registry: Registry) -> Analysis:
     """Compute the shared facts for one listing."""
-    result = Analysis(listing)
+    result = Analysis(listing, texts=dict(_scanned_fields(listing)))
     seller = listing.seller.name
-    scanned = _scanned_fields(listing)
-    phrases: list[str] = []
-    for name, text in scanned:
-        view_phrases = phrase_view(text, vocabulary())
-        # Labels and names read as the phrases do (检ce机构, 亚环认zheng有限公司).
-        view = folded(text, drop_noise=True, respell=view_phrases.respellings)
-        result.views[name] = view
-        for match in find_identifiers(text):
+    for name, text in result.texts.items():
+        for match in _licence_identifiers(text) if name == LICENCE_FIELD \
+                else find_identifiers(text):
             located = LocatedId(name, match, validate(match), text[match.start:match.end])
             result.ids.append(located)
             if located.result.kind not in (IdKind.CNCA_R, IdKind.CNCA_RF, IdKind.CMA):
                 continue
+            view = result.view(name)
             named = _named_before(view, _folded_start(view, match.start))
             # The licence text is what the shop shows about itself.
-            by_seller = name == "seller.license_text" or (
+            by_seller = name == LICENCE_FIELD or (
                 named is not None and bool(seller) and same_body(named, seller))
             if located.result.kind is IdKind.CMA:
                 owner = registry.lab_for(located.result.code)
             else:
                 owner = registry.body_for(located.result.code) if located.result.valid else None
             result.uses.append(NumberUse(located, named, by_seller, owner, named is not None))
-        if name != "seller.license_text":
-            phrases.append(view_phrases.text)
-            result.hits.extend(find_signals(name, text, view_phrases))
-    joined = "。".join(phrases)
-    if not TESTING_CONTEXT.search(joined) or MEDICAL_CONTEXT.search(joined):
-        result.hits = [h for h in result.hits if h.signal is not Signal.TESTING]
+        if name != LICENCE_FIELD:
+            result.hits.extend(find_signals(name, text, result.phrases(name)))
+    if any(h.signal is Signal.TESTING for h in result.hits):
+        joined = "。".join(result.phrases(name).text for name in result.texts
+                          if name != LICENCE_FIELD)
+        if not TESTING_CONTEXT.search(joined) or MEDICAL_CONTEXT.search(joined):
+            result.hits = [h for h in result.hits if h.signal is not Signal.TESTING]
     _attribute_unnamed(result)
     credit = listing.seller.credit_code
     if credit and credit.strip():
@@ -208,6 +248,7 @@ def _attribute_unnamed(result: Analysis) -> None:
     result.uses = kept
 
 
+@lru_cache(maxsize=1024)  # a shop's code comes with each of its listings
 def _seller_credit_code(credit: str) -> LocatedId | None:
     """The seller's credit code field is a credit code whatever its shape."""
     code = re.sub(r"[\s-]+", "", canonical(credit))
@@ -227,15 +268,18 @@ def _forgive_named_owner(result: Analysis) -> None:
     (The seller may be the owner's agent or shop; a number written next to
     another body's name stays borrowed.)
     """
-    flat = fold_for_mentions(" ".join(view.text for view in result.views.values()))
+    flat: str | None = None  # every view, folded for mentions, when first needed
     # The seller's own name (华博认证 in 华博认证咨询有限公司) does not name the owner.
     seller = result.listing.seller.name
     kept: list[NumberUse] = []
     for use in result.uses:
-        if use.borrowed and not use.named and use.owner is not None \
-                and mentions(flat, use.owner.name) \
-                and name_key(use.owner.name) not in name_key(seller):
-            use = NumberUse(use.located, use.owner.name, use.by_seller, use.owner, use.named)
+        if use.borrowed and not use.named and use.owner is not None:
+            if flat is None:
+                flat = fold_for_mentions(" ".join(view.text for view in result.views.values()))
+            if mentions(flat, use.owner.name) \
+                    and name_key(use.owner.name) not in name_key(seller):
+                use = NumberUse(use.located, use.owner.name, use.by_seller, use.owner,
+                                use.named)
         kept.append(use)
     result.uses = kept
 

@@ -114,7 +114,7 @@ def missing_fields(analysis: Analysis) -> list[str] | None:
         return None
     wanted = REPORT_FIELDS if any(c.signal is Signal.REPORT_CLAIM for c in claims) \
         else CERT_FIELDS
-    texts = [view.text for name, view in analysis.views.items()
+    texts = [analysis.view(name).text for name in analysis.texts
              if name != "seller.license_text"]
     ccc = any(i.result.kind is IdKind.CCC for i in analysis.ids)
     present = present_fields(texts, ccc_number=ccc)

@@ -16,6 +16,7 @@ from datetime import date
 from enum import StrEnum
 
 from detectors.certs.textview import MappedText, folded
+from detectors.leading import Led
 
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -221,13 +222,15 @@ _CNCA_RE = re.compile(
     re.IGNORECASE)
 _CNAS_RE = re.compile(r"CNAS[ \t]*-?[ \t]*(?:L[ \t]*\d+|C[ \t]*\d+(?:[ \t]*-[ \t]*[A-Z])?)",
                       re.IGNORECASE)
-_CREDIT_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])")
+_CREDIT_RE = Led(re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])"))
 _CREDIT_SHAPE = re.compile(r"^[1-9A-GY][0-9A-Z]\d{6}[0-9A-Z]{10}$")
 _CREDIT_CONTEXT = re.compile(r"(信用代码|社会信用|统一代码|税号|纳税人识别号|营业执照|注册号)")
-_DIGITS_RE = re.compile(r"(?<![0-9A-Za-z])(\d{16}|\d{12}|\d{10}[A-Z])(?![0-9A-Za-z])")
+_DIGITS_RE = Led(
+    re.compile(r"(?<![0-9A-Za-z])(\d{16}|\d{12}|\d{10}[A-Z])(?![0-9A-Za-z])"))
 _CMA_CONTEXT = re.compile(r"(CMA|资质认定|计量认证|检验检测机构)", re.IGNORECASE)
 _CCC_CONTEXT = re.compile(r"(3C|CCC|强制性产品认证|证书)", re.IGNORECASE)
 _CONTEXT_CHARS = 24
+_ALNUM = re.compile(r"[A-Za-z]|\d")
 
 
 _CREDIT_LABEL = re.compile(r"(?:统一社会信用代码|社会信用代码|信用代码|统一代码)\s*[:：]?\s*")
@@ -287,12 +290,15 @@ def find_identifiers(text: str) -> list[IdMatch]:
         o_start, o_end = view.span(start, end)
         found.append(IdMatch(kind, o_start, o_end, code))
 
-    for m in _CNCA_RE.finditer(view.text):
-        result = classify(m.group())
-        add(result.kind, m.start(), m.end(), result.code)
-    for m in _CNAS_RE.finditer(view.text):
-        result = classify(m.group())
-        add(result.kind, m.start(), m.end(), result.code)
+    if not _ALNUM.search(view.text):
+        return found  # every identifier has Latin letters or digits
+    if "cn" in view.text.lower():  # both patterns start with CN, in any case
+        for m in _CNCA_RE.finditer(view.text):
+            result = classify(m.group())
+            add(result.kind, m.start(), m.end(), result.code)
+        for m in _CNAS_RE.finditer(view.text):
+            result = classify(m.group())
+            add(result.kind, m.start(), m.end(), result.code)
     for start, end, code in _labelled_credit_codes(view.text):
         add(IdKind.CREDIT_CODE, start, end, code)
     for m in _CREDIT_RE.finditer(view.text):

@@ -22,6 +22,7 @@ from enum import StrEnum
 from functools import cache
 
 from detectors.certs.textview import PhraseView, Vocabulary
+from detectors.leading import Led
 from detectors.pinyin_tables import initials, tables
 
 # Words whose disguised spellings (typed pinyin, homophones) the phrase view spells
@@ -165,17 +166,19 @@ class Signal(StrEnum):
     CERT_CLAIM = "cert_claim"
 
 
-_FAMILIES: tuple[tuple[Signal, re.Pattern[str], bool], ...] = (
-    # (signal, pattern, needs an OBJECT in its clause or within _OBJECT_WINDOW characters)
-    (Signal.OFFER, EXPLICIT_OFFER, True),
-    (Signal.TESTING, TESTING_OFFER, False),
-    (Signal.ISSUE, ISSUE_PROMISE, False),
-    (Signal.PASS, PASS_PROMISE, True),
-    (Signal.NO_AUDIT, NO_AUDIT, True),
-    (Signal.TRADE, TRADE, False),
-    (Signal.REPORT_CLAIM, REPORT_CLAIM, False),
-    (Signal.CERT_CLAIM, CERT_CLAIM, False),
-)
+_FAMILIES: tuple[tuple[Signal, Led, bool], ...] = tuple(
+    # (signal, pattern, needs an OBJECT in its clause or within _OBJECT_WINDOW characters);
+    # each searched only from the characters its matches can start with.
+    (signal, Led(pattern), needs_object) for signal, pattern, needs_object in (
+        (Signal.OFFER, EXPLICIT_OFFER, True),
+        (Signal.TESTING, TESTING_OFFER, False),
+        (Signal.ISSUE, ISSUE_PROMISE, False),
+        (Signal.PASS, PASS_PROMISE, True),
+        (Signal.NO_AUDIT, NO_AUDIT, True),
+        (Signal.TRADE, TRADE, False),
+        (Signal.REPORT_CLAIM, REPORT_CLAIM, False),
+        (Signal.CERT_CLAIM, CERT_CLAIM, False),
+    ))
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +193,10 @@ class Hit:
     evasions: tuple[str, ...] = ()  # the spec's evasions the match saw through
 
 
+_CLAUSE_MARK = re.compile("[，。]")
+_SENTENCE_MARK = re.compile("。")
+
+
 class _Clauses:
     """Clause and sentence bounds of one text, each clause searched once.
 
@@ -199,8 +206,8 @@ class _Clauses:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._clause_marks = [m.start() for m in re.finditer("[，。]", text)]
-        self._sentence_marks = [m.start() for m in re.finditer("。", text)]
+        self._clause_marks: list[int] | None = None  # found when first asked for
+        self._sentence_marks: list[int] | None = None
         self._warned: dict[int, bool] = {}
         self._objects: dict[int, bool] = {}
 
@@ -209,9 +216,13 @@ class _Clauses:
         return (marks[k - 1] + 1 if k else 0), (marks[k] if k < len(marks) else len(self.text))
 
     def clause(self, pos: int) -> tuple[int, int]:
+        if self._clause_marks is None:
+            self._clause_marks = [m.start() for m in _CLAUSE_MARK.finditer(self.text)]
         return self._bounds(self._clause_marks, pos)
 
     def sentence(self, pos: int) -> tuple[int, int]:
+        if self._sentence_marks is None:
+            self._sentence_marks = [m.start() for m in _SENTENCE_MARK.finditer(self.text)]
         return self._bounds(self._sentence_marks, pos)
 
     def warned(self, start: int, end: int) -> bool:

@@ -21,11 +21,15 @@ and Chinese numerals stay Chinese, so the patterns read the text as written.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from itertools import compress
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -39,6 +43,7 @@ from detectors.fold import (
     Flag,
     char_forms,
     flag_names,
+    han_numerals,
     is_han,
 )
 from detectors.normalize import Normalized, is_symbol, normalize, syllables_of, unit_text
@@ -50,6 +55,9 @@ _NOISE_CATEGORIES = frozenset({"Cf", "So", "Sk", "Co"})
 _SENTENCE_ENDS = frozenset("。；;！!？?\n\r\u2028\u2029｡﹔﹖﹗")
 _COLONS = frozenset("：︰")
 _HAN_DIGITS = "〇一二三四五六七八九"
+_PLAIN_NUMERALS = frozenset("两十" + _HAN_DIGITS)  # what Chinese is written with
+_CASE = Flag.CASE.value
+_NUMERAL = Flag.NUMERAL.value
 _LETTERS = re.compile("[A-Za-z]+")
 # Evasions a phrase view adds to the flags of the original characters.
 _PINYIN = 1
@@ -68,7 +76,7 @@ class MappedText:
     """
 
     text: str
-    origin: list[int]
+    origin: Sequence[int]  # a range when each character is its own source's
     ends: list[int] | None = None
 
     def span(self, start: int, end: int) -> tuple[int, int]:
@@ -84,15 +92,21 @@ def _is_noise(ch: str) -> bool:
     return ch in _NOISE_CHARS or unicodedata.category(ch) in _NOISE_CATEGORIES
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+_CJK = "\u4e00-\u9fff\uf900-\ufaff"
+# A space or slash between two CJK characters (发证 机构, 检测/报告) splits no word.
+# (The pattern starts with the separator: the regex engine skips to the next one fast.)
+_SPLITS = " \t\u3000/"
+_SPACE_IN_CJK = re.compile(f"[{_SPLITS}](?<=[{_CJK}][{_SPLITS}])(?=[{_CJK}])")
 
 
 class _NoiseTable(dict[int, int | None]):
-    """``str.translate`` table that deletes noise, each code point classified once."""
+    """``str.translate`` table that deletes noise, each code point classified once.
+
+    ASCII is never noise here (``^`` and a backquote are modifier symbols to Unicode).
+    """
 
     def __missing__(self, code: int) -> int | None:
-        value = None if _is_noise(chr(code)) else code
+        value = None if code >= 0x80 and _is_noise(chr(code)) else code
         if len(self) < 100_000:
             self[code] = value
         return value
@@ -101,28 +115,34 @@ class _NoiseTable(dict[int, int | None]):
 _NOISE_TABLE = _NoiseTable()
 
 
-def _noise_free(text: str) -> bool:
-    """Nothing for :func:`_without_noise` to drop (most fields: one translate, four scans)."""
-    return len(text.translate(_NOISE_TABLE)) == len(text) \
-        and not any(c in text for c in " \t\u3000/")
+def _without_noise(text: str) -> tuple[str, list[int] | None]:
+    """``text`` without noise, nor spaces or slashes between two CJK characters.
 
-
-def _without_noise(text: str) -> list[int]:
-    """Indices of ``text`` without noise, nor spaces or slashes between two CJK characters."""
-    kept = [i for i, ch in enumerate(text) if ch.isascii() or not _is_noise(ch)]
+    Returns the kept text and the index in ``text`` of each kept character,
+    None when nothing was dropped (most fields: one translate, one search).
+    """
+    kept = text.translate(_NOISE_TABLE)
+    index = range(len(text)) if len(kept) == len(text) else \
+        [i for i, ch in enumerate(text) if ch.isascii() or not _is_noise(ch)]
+    # A dropped space has a CJK character on either side, so two never touch:
+    # their neighbours in the kept text are the ones the seller wrote.
+    drops = [m.start() for m in _SPACE_IN_CJK.finditer(kept)]
+    if not drops and isinstance(index, range):
+        return text, None
+    pieces: list[str] = []
     out: list[int] = []
-    for n, i in enumerate(kept):
-        if text[i] in " \t\u3000/" and out and n + 1 < len(kept) \
-                and _is_cjk(text[out[-1]]) and _is_cjk(text[kept[n + 1]]):
-            continue
-        out.append(i)
-    return out
+    pos = 0
+    for d in [*drops, len(kept)]:
+        pieces.append(kept[pos:d])
+        out.extend(index[pos:d])
+        pos = d + 1
+    return "".join(pieces), out
 
 
 def _fold_chars(text: str) -> MappedText:
     out = char_forms(text)
     if len(out) == len(text):  # every character folds to one (NFKC never deletes)
-        return MappedText(out, list(range(len(text))))
+        return MappedText(out, range(len(text)))
     origin: list[int] = []
     for i, c in enumerate(text):
         origin.extend([i] * len(CHAR_FORMS[ord(c)]))
@@ -140,11 +160,12 @@ def folded(text: str, *, drop_noise: bool = False,
     """
     if respell:
         return _respelled(text, drop_noise, respell)
-    if drop_noise and not _noise_free(text):
-        keep = _without_noise(text)
-        if len(keep) != len(text):
-            view = _fold_chars("".join(text[i] for i in keep))
-            return MappedText(view.text, [keep[i] for i in view.origin])
+    if drop_noise:
+        kept, index = _without_noise(text)
+        if index is not None:
+            view = _fold_chars(kept)
+            origin = index if len(view.text) == len(kept) else [index[i] for i in view.origin]
+            return MappedText(view.text, origin)
     return _fold_chars(text)
 
 
@@ -153,7 +174,8 @@ def _respelled(text: str, drop_noise: bool, respell: dict[int, tuple[int, str]])
     origin: list[int] = []
     ends: list[int] = []
     skip_to = -1
-    for i in (_without_noise(text) if drop_noise else range(len(text))):
+    index = _without_noise(text)[1] if drop_noise else None
+    for i in (range(len(text)) if index is None else index):
         if i < skip_to:
             continue
         if i in respell:
@@ -171,8 +193,7 @@ def _respelled(text: str, drop_noise: bool, respell: dict[int, tuple[int, str]])
 
 # --- the vocabulary a phrase view spells out ---------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _Occurrence:
+class _Occurrence(NamedTuple):
     """A vocabulary word read in the syllable text at units [s, e)."""
 
     s: int
@@ -223,6 +244,19 @@ class Vocabulary:
         self._automaton.make_automaton()
         self._empty = not by_key
 
+    def may_disguise(self, n: Normalized) -> bool:
+        """Whether some word in ``n`` may be a disguised one (else no occurrence is).
+
+        Cheap: most fields hold every word of theirs as the vocabulary spells it.
+        """
+        if self._empty:
+            return False
+        text = n.text
+        for last, (length, words) in self._automaton.iter(n.y):
+            if len(words) > 1 or text[last + 1 - length:last + 1] != words[0]:
+                return True
+        return False
+
     def occurrences(self, n: Normalized, breaks: set[int]) -> list[_Occurrence]:
         """Every vocabulary word in ``n``'s syllable text that does not cut a unit or a clause.
 
@@ -237,7 +271,7 @@ class Vocabulary:
             s = e - length
             seg = text[s:e]
             if seg in self.everyday or not n.whole(s, e) \
-                    or (breaks and any(u in breaks for u in range(s + 1, e))):
+                    or not breaks.isdisjoint(range(s + 1, e)):
                 continue
             for w in words:
                 if seg == w:
@@ -345,7 +379,8 @@ def _restorations(n: Normalized, vocabulary: Vocabulary, occurrences: list[_Occu
     dropping a word for that may leave another run partly read, so the check
     goes on until every run left is whole.
     """
-    if not any(o.disguised for o in occurrences):
+    disguised = [o for o in occurrences if o.disguised]
+    if not disguised:
         return {}
     by_end: dict[int, list[_Occurrence]] = {}
     by_start: dict[int, list[_Occurrence]] = {}
@@ -355,8 +390,7 @@ def _restorations(n: Normalized, vocabulary: Vocabulary, occurrences: list[_Occu
     restore: dict[int, tuple[str, int]] = {}
     members: list[list[int]] = []
     owner: dict[int, int] = {}
-    for o in sorted((o for o in occurrences if o.disguised),
-                    key=lambda o: (o.s - o.e, -o.exact, o.s)):
+    for o in sorted(disguised, key=lambda o: (o.s - o.e, -o.exact, o.s)):
         group = _backed(o, n, vocabulary, by_end, by_start)
         if group is None:
             continue
@@ -407,19 +441,22 @@ class PhraseView(MappedText):
             if c not in HARD_BREAKS:
                 flags |= FLAG_TABLE[ord(c)]
         # Upper-case acronyms are how ISO and CE are written; mixed case (Iso) is a disguise.
-        if flags & Flag.CASE.value and not any(
+        if flags & _CASE and not any(
                 run != run.upper() and run != run.lower()
                 for run in _LETTERS.findall(char_forms(self.source[a:b]))):
-            flags &= ~Flag.CASE.value
+            flags &= ~_CASE
         # 三天 and 一站式 are plain Chinese; circled and capital numerals (③, 叁) are disguises.
-        if flags & Flag.NUMERAL.value and not any(
-                FLAG_TABLE[ord(c)] & Flag.NUMERAL.value and c not in "两十" + _HAN_DIGITS
+        if flags & _NUMERAL and not any(
+                FLAG_TABLE[ord(c)] & _NUMERAL and c not in _PLAIN_NUMERALS
                 for c in self.source[a:b]):
-            flags &= ~Flag.NUMERAL.value
-        names = set(flag_names(flags)) | set(extra)
+            flags &= ~_NUMERAL
         bits = 0
-        for i in range(start, end):
-            bits |= self.bits.get(i, 0)
+        if self.bits:
+            for i in range(start, end):
+                bits |= self.bits.get(i, 0)
+        if not (flags or bits or extra):
+            return ()  # most matches: the seller wrote it plainly
+        names = set(flag_names(flags)) | set(extra)
         if bits & _PINYIN:
             names.add("pinyin")
         if bits & _HOMOPHONE:
@@ -430,44 +467,71 @@ class PhraseView(MappedText):
 
 
 class _Builder:
-    """Appends characters with their source spans."""
+    """Appends text with the source span of each character."""
 
     def __init__(self) -> None:
-        self.chars: list[str] = []
+        self.pieces: list[str] = []
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.bits: dict[int, int] = {}
+        self.last = ""  # the last character written
 
     def add(self, ch: str, a: int, b: int, bits: int = 0) -> None:
         if bits:
-            self.bits[len(self.chars)] = bits
-        self.chars.append(ch)
+            self.bits[len(self.starts)] = bits
+        self.pieces.append(ch)
         self.starts.append(a)
         self.ends.append(b)
+        self.last = ch
 
     def extend(self, text: str, starts: list[int], ends: list[int]) -> None:
-        self.chars.extend(text)
-        self.starts.extend(starts)
-        self.ends.extend(ends)
+        if text:
+            self.pieces.append(text)
+            self.starts += starts
+            self.ends += ends
+            self.last = text[-1]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
 
 
-def _gaps(n: Normalized, ends: list[int]) -> dict[int, tuple[int, int]]:
-    """Unit index → source span of the characters deleted just before it.
+def _gaps(n: Normalized, ends: list[int],
+          ) -> tuple[dict[int, tuple[str, int]], dict[int, tuple[int, int]]]:
+    """The characters deleted between two units, by the unit after them: clause marks, and
+    the source span of every other gap.
 
-    None at the ends, nor inside a unit group (the space in 二 十四 is part of 24).
+    A gap that holds a clause break gives a mark (mark, source offset): how strongly
+    the seller ended the clause, a sentence (。), only a colon (:), else a comma,
+    where the first break is. No word of the vocabulary runs across one. There
+    are no gaps at the ends, nor inside a unit group (the space in 二 十四 is part
+    of 24).
     """
-    starts = n.starts
-    return {u: (ends[u - 1], starts[u]) for u in range(1, len(starts)) if starts[u] > ends[u - 1]}
-
-
-def _breaks(source: str, gaps: dict[int, tuple[int, int]]) -> set[int]:
-    """Units that follow a clause break (no word of the vocabulary runs across one)."""
-    return {u for u, (a, b) in gaps.items() if any(c in HARD_BREAKS for c in source[a:b])}
+    starts, source = n.starts, n.source
+    marks: dict[int, tuple[str, int]] = {}
+    others: dict[int, tuple[int, int]] = {}
+    for u in compress(range(1, len(starts)), map(operator.gt, starts[1:], ends)):
+        a, b = ends[u - 1], starts[u]
+        if b - a == 1:  # most gaps: one space or one punctuation mark
+            gap = source[a]
+            if gap in HARD_BREAKS:
+                marks[u] = ("。" if gap in _SENTENCE_ENDS else ":" if gap in _COLONS else "，", a)
+            else:
+                others[u] = (a, b)
+            continue
+        hard = [a + i for i, c in enumerate(source[a:b]) if c in HARD_BREAKS]
+        if hard:
+            mark = "。" if any(source[i] in _SENTENCE_ENDS for i in hard) else \
+                ":" if all(source[i] in _COLONS for i in hard) else "，"
+            marks[u] = (mark, hard[0])
+        else:
+            others[u] = (a, b)
+    return marks, others
 
 
 def _numeral(ch: str) -> str | None:
     """A Chinese numeral as the plain character the patterns spell (壹 → 一, 拾 → 十)."""
-    if not is_han(ch) or not FLAG_TABLE[ord(ch)] & Flag.NUMERAL.value:
+    if not is_han(ch) or not FLAG_TABLE[ord(ch)] & _NUMERAL:
         return None
     unit = UNIT_TABLE[ord(ch)]
     return _HAN_DIGITS[int(unit)] if unit.isdigit() else "十"
@@ -486,37 +550,50 @@ def _seams(n: Normalized, occurrences: list[_Occurrence],
     def reads(o: _Occurrence) -> bool:
         return all(restore.get(u, (n.text[u], 0))[0] == o.word[u - o.s] for u in range(o.s, o.e))
 
-    read = [o for o in occurrences if reads(o)]
+    # Nothing restored (most fields): a word reads as itself where it is spelled so.
+    read = [o for o in occurrences if reads(o)] if restore \
+        else [o for o in occurrences if n.text[o.s:o.e] == o.word]
     ends = {o.e - 1 for o in read}
     return {o.s for o in read if o.s in ends and n.repeat[o.s]}
 
 
+_SYMBOLS = re.compile("[\ue000-\ue3ff]")  # typed syllables
+
+
+@cache
+def _han_numeral() -> re.Pattern[str]:
+    return re.compile(f"[{han_numerals()}]")
+
+
 def _special(n: Normalized, restore: dict[int, tuple[str, int]], seams: set[int]) -> set[int]:
-    """Units the view does not copy as they are: restored, seams, typed letters, numerals."""
+    """Units the view does not copy as they are: restored, seams, typed letters, numerals.
+
+    Numerals are the digits the seller wrote as Chinese (三, 叁, 二十四): the units
+    that start at a Han numeral of the source.
+    """
     special = set(restore) | seams
-    for m in re.finditer("[\ue000-\ue3ff0-9]", n.text):
-        u = m.start()
-        if is_symbol(m.group()) or is_han(n.source[n.starts[u]]):
-            special.add(u)
+    special.update(m.start() for m in _SYMBOLS.finditer(n.text))
+    starts, text = n.starts, n.text
+    for m in _han_numeral().finditer(n.source):
+        at = m.start()
+        special.update(u for u in range(bisect_left(starts, at), bisect_right(starts, at))
+                       if "0" <= text[u] <= "9")
     return special
 
 
-def _add_gap(out: _Builder, source: str, span: tuple[int, int], next_char: str) -> None:
-    """A clause mark where the seller ended a clause; a space between two Latin words."""
-    a, b = span
-    gap = source[a:b]
-    if b - a == 1:  # most gaps: one space or one punctuation mark
-        hard = [a] if gap in HARD_BREAKS else []
-    else:
-        hard = [a + i for i, c in enumerate(gap) if c in HARD_BREAKS]
-    if hard:
-        mark = "。" if any(c in _SENTENCE_ENDS for c in gap) else \
-            ":" if all(source[i] in _COLONS for i in hard) else "，"
-        out.add(mark, hard[0], hard[0] + 1)
-        return
-    last = out.chars[-1] if out.chars else ""
-    if last.isascii() and last.isalnum() and next_char.isascii() and next_char.isalnum():
-        out.add(" ", a, b)
+_WORD_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _spaces(n: Normalized, gaps: dict[int, tuple[int, int]], specials: set[int]) -> set[int]:
+    """Gaps (with no clause break) that may put a space between two Latin words (ISO 9001).
+
+    A unit copied as it is stands for its own character; what a special unit
+    becomes is known only when it is written out, so those are kept too.
+    """
+    text = n.text
+    return {u for u in gaps
+            if (u in specials or text[u] in _WORD_CHARS)
+            and (u - 1 in specials or text[u - 1] in _WORD_CHARS)}
 
 
 def _unit_chars(n: Normalized, u: int, restore: dict[int, tuple[str, int]], seams: set[int],
@@ -546,26 +623,39 @@ def _unit_chars(n: Normalized, u: int, restore: dict[int, tuple[str, int]], seam
     return out or [(unit, a, b, 0)]
 
 
-def phrase_view(source: str, vocabulary: Vocabulary) -> PhraseView:
-    """The engine's unit text of ``source`` as the phrase signals read it (see the module doc)."""
+def phrase_view(source: str, vocabulary: Vocabulary,
+                normalized: Normalized | None = None) -> PhraseView:
+    """The engine's unit text of ``source`` as the phrase signals read it (see the module doc).
+
+    ``normalized``: ``normalize(source)``, when the caller has it already.
+    """
     if not source:
         return PhraseView("", [], [], source)
-    n = normalize(source)
+    n = normalize(source) if normalized is None else normalized
     ends = n.ends if n.ends is not None else [s + 1 for s in n.starts]
-    gaps = _gaps(n, ends)
-    occurrences = vocabulary.occurrences(n, _breaks(source, gaps))
+    marks, gaps = _gaps(n, ends)
+    # Occurrences matter only for what they restore, and for seams between repeats.
+    occurrences = vocabulary.occurrences(n, set(marks)) \
+        if n.repeat is not None or vocabulary.may_disguise(n) else []
     restore = _restorations(n, vocabulary, occurrences)
     seams = _seams(n, occurrences, restore)
     specials = _special(n, restore, seams)
-    events = sorted(specials | set(gaps))
+    spaces = _spaces(n, gaps, specials)
     out = _Builder()
     pos = 0
-    for u in events:
+    for u in sorted(specials | marks.keys() | spaces):
         out.extend(n.text[pos:u], n.starts[pos:u], ends[pos:u])
-        pieces = _unit_chars(n, u, restore, seams) if u in specials \
-            else [(n.text[u], n.starts[u], ends[u], 0)]
-        if u in gaps:
-            _add_gap(out, source, gaps[u], pieces[0][0] if pieces else "")
+        pieces = _unit_chars(n, u, restore, seams) if u in specials else None
+        if u in marks:
+            mark, at = marks[u]
+            out.add(mark, at, at + 1)
+        elif u in spaces:
+            following = n.text[u] if pieces is None else pieces[0][0] if pieces else ""
+            if following in _WORD_CHARS and out.last in _WORD_CHARS:
+                out.add(" ", *gaps[u])
+        if pieces is None:
+            pos = u  # the unit itself goes with the next run
+            continue
         for ch, a, b, bits in pieces:
             out.add(ch, a, b, bits)
         pos = u + 1
@@ -573,7 +663,16 @@ def phrase_view(source: str, vocabulary: Vocabulary) -> PhraseView:
     if n.repeat is not None:
         _mark_repeats(out, n)
     respellings = {n.starts[u]: (n.end(u), ch) for u, (ch, _) in restore.items()}
-    return PhraseView("".join(out.chars), out.starts, out.ends, source, out.bits, respellings)
+    return PhraseView(out.text, out.starts, out.ends, source, out.bits, respellings)
+
+
+def respellings(source: str, vocabulary: Vocabulary,
+                normalized: Normalized | None = None) -> dict[int, tuple[int, str]]:
+    """:attr:`PhraseView.respellings` of ``source``, without the view when nothing is disguised."""
+    if not source:
+        return {}
+    n = normalize(source) if normalized is None else normalized
+    return phrase_view(source, vocabulary, n).respellings if vocabulary.may_disguise(n) else {}
 
 
 def _mark_repeats(out: _Builder, n: Normalized) -> None:

@@ -86,7 +86,10 @@ def _crash_and_restart(database_url: str, tmp_path: Path, webhook: WebhookReceiv
         assert len(webhook.processed) == len(hook_batches)
     else:
         assert smtp.keys().count(crashed_key) == 2
-        assert len(webhook.seen) == len(set(webhook.seen)) == len(hook_batches)
+        # A webhook send that finished beside the crashed mail but was not yet marked is
+        # sent again after the restart; the receiver still processes each batch once.
+        assert set(webhook.seen) == hook_batches
+        assert len(webhook.processed) == len(hook_batches)
     engine.dispose()
 
 

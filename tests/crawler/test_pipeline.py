@@ -182,10 +182,10 @@ def test_flagged_versions_get_html_screenshot_and_capture_records(world: World) 
     assert len(shots) == len(FLAGGED)
     assert all((world.evidence_dir / r.path).read_bytes().startswith(b"\x89PNG") for r in shots)
     assert all(r.tool.startswith("jingwang/") and " playwright/" in r.tool for r in shots)
-    # Flagged versions: HTML, screenshot and two capture records; the clean one: no screenshot.
-    assert sorted(map(sorted, kinds.values())) == sorted(
-        [["capture_record", "capture_record", "html", "screenshot"]] * len(FLAGGED)
-        + [["capture_record", "html"]])
+    # Flagged versions: HTML, screenshot and two capture records; the clean listing, never
+    # flagged: no evidence files at all.
+    assert sorted(map(sorted, kinds.values())) == (
+        [["capture_record", "capture_record", "html", "screenshot"]] * len(FLAGGED))
     # Images are fetched for the screenshot only (the crawl itself never asks for them).
     assert world.hostile.hits("/img/") > 0
 

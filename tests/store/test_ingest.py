@@ -143,8 +143,35 @@ def test_listing_without_findings_makes_no_lead(store: Store, run_id: int) -> No
     assert result.changed and result.findings == 0
     assert result.lead_id is None and not result.lead_created
     counts = store.counts()
-    assert counts["versions"] == 1 and counts["evidence"] == 2
+    assert counts["versions"] == 1 and counts["evidence"] == 0  # evidence of flagged only
     assert counts["leads"] == 0 and counts["outbox_pending"] == 0
+
+
+def _evidence_kinds(store: Store, version_id: int) -> set[str]:
+    return {e.kind for e in store.evidence_files() if e.version_id == version_id}
+
+
+def test_evidence_is_kept_from_the_first_flagged_version_on(store: Store, run_id: int) -> None:
+    """A listing never flagged keeps no files; its flagged version does, and so does every
+    later version, clean ones too (what the seller changed, for the takedown follow-up)."""
+    clean = crawled(title="ISO9001认证咨询 需现场审核")
+    first = store.ingest(run_id, clean, detect, channels=CHANNELS)
+    flagged = store.ingest(run_id, edited(clean, title="ISO9001认证 当天出证"), detect,
+                           channels=CHANNELS)
+    cleaned = store.ingest(run_id, edited(clean, title="ISO9001认证咨询"), detect,
+                           channels=CHANNELS)
+    assert flagged.findings and not cleaned.findings
+    assert _evidence_kinds(store, first.version_id) == set()
+    assert _evidence_kinds(store, flagged.version_id) == {"html", "capture_record"}
+    assert _evidence_kinds(store, cleaned.version_id) == {"html", "capture_record"}
+
+
+def test_evidence_of_a_version_cleaned_in_the_same_batch(store: Store, run_id: int) -> None:
+    item = crawled()
+    flagged, cleaned = store.ingest_many(
+        run_id, [item, edited(item, title="ISO9001认证咨询")], detect, channels=CHANNELS)
+    assert flagged.findings and cleaned.changed and not cleaned.findings
+    assert _evidence_kinds(store, cleaned.version_id) == {"html", "capture_record"}
 
 
 def test_second_flagged_listing_of_seller_joins_the_same_lead(store: Store, run_id: int) -> None:
